@@ -16,8 +16,8 @@ type Stage struct {
 	// Type is the scheme slot the stage fills, for example "dataset".
 	Type string `json:"type"`
 	// Section is the config section the stage comes from.
-	Section string `json:"section"`
-	Class   string `json:"class"`
+	Section string     `json:"section"`
+	Class   string     `json:"class"`
 	Kind    stage.Kind `json:"kind"`
 	// Key is the section's `key` template filled with its values; empty when
 	// the section has none.
@@ -39,9 +39,9 @@ type Process struct {
 
 // Pipeline is one point of the expanded grid.
 type Pipeline struct {
-	SchemaVersion int    `json:"schema_version"`
-	ID            string `json:"id"`
-	Label         string `json:"label"`
+	SchemaVersion int     `json:"schema_version"`
+	ID            string  `json:"id"`
+	Label         string  `json:"label"`
 	Process       Process `json:"process"`
 	// Data and Model are the stages in scheme order.
 	Data  []Stage `json:"data"`
@@ -52,6 +52,9 @@ type Pipeline struct {
 	// RunFilesPath is the absolute folder for per-run files (curves,
 	// weights, logs, checkpoints). It is not part of the ID.
 	RunFilesPath string `json:"run_files_path"`
+	// ConfigPath is the path of the config the pipeline was expanded from,
+	// as given to config.Load. It is not part of the ID.
+	ConfigPath string `json:"config_path,omitempty"`
 }
 
 // Spec is one run: a pipeline and a replica number. It is the unit of work

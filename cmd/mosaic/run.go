@@ -1,0 +1,102 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+
+	"github.com/urfave/cli/v2"
+	"golang.org/x/term"
+
+	"github.com/mosaic-go/mosaic/manager"
+)
+
+func runCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "run",
+		Usage:     "train every pipeline of a config not yet done, on this machine",
+		ArgsUsage: "CONFIG.ini",
+		Flags: []cli.Flag{
+			dbFlag,
+			&cli.IntFlag{Name: "workers", Aliases: []string{"j"}, Usage: "runs in parallel (default: [MONITOR] nb_processus)"},
+			&cli.BoolFlag{Name: "retry-failed", Usage: "run failed and diverged runs again"},
+			&cli.IntFlag{Name: "max-pipelines", Usage: "refuse configs that expand to more pipelines than this (default 100000)"},
+			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only the summary"},
+		},
+		Action: runAction,
+	}
+}
+
+func runAction(c *cli.Context) error {
+	if c.NArg() != 1 {
+		return cli.Exit("usage: mosaic run CONFIG.ini [--db study.db]", 2)
+	}
+	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	opts := manager.Options{
+		ConfigPath:   c.Args().First(),
+		DBPath:       c.String("db"),
+		Workers:      c.Int("workers"),
+		RetryFailed:  c.Bool("retry-failed"),
+		MaxPipelines: c.Int("max-pipelines"),
+		Progress:     chooseProgress(c.App.ErrWriter, c.Bool("quiet")),
+	}
+	plan, err := manager.Expand(opts.ConfigPath, opts.MaxPipelines)
+	if err != nil {
+		return err
+	}
+	opts.Plan = plan
+	logger, closeLog, err := openStudyLog(plan.Config.Process.RunFilesPath)
+	if err != nil {
+		return err
+	}
+	defer closeLog()
+	opts.Logger = logger
+
+	sum, err := manager.Run(ctx, opts)
+	if sum != nil {
+		printSummary(c.App.Writer, sum, opts.DBPath)
+	}
+	if err != nil && ctx.Err() != nil {
+		return cli.Exit("interrupted: finished runs are stored; run the same command again to resume the others", 130)
+	}
+	return err
+}
+
+// chooseProgress draws a bar on a terminal and plain lines elsewhere.
+func chooseProgress(w io.Writer, quiet bool) manager.Progress {
+	if quiet {
+		return nil
+	}
+	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		return manager.NewBar(w)
+	}
+	return manager.NewLines(w)
+}
+
+// openStudyLog opens the structured log of the study, mosaic.log under the
+// config's run_files_path.
+func openStudyLog(dir string) (*slog.Logger, func(), error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, nil, fmt.Errorf("create run files folder: %w", err)
+	}
+	f, err := os.OpenFile(filepath.Join(dir, "mosaic.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, nil, fmt.Errorf("open study log: %w", err)
+	}
+	return slog.New(slog.NewJSONHandler(f, nil)), func() { f.Close() }, nil
+}
+
+func printSummary(w io.Writer, s *manager.Summary, db string) {
+	if s.Runs == s.Skipped {
+		fmt.Fprintf(w, "nothing to do: all %d runs of %d pipelines are already in %s\n", s.Runs, s.Pipelines, db)
+		return
+	}
+	fmt.Fprintf(w, "%d pipelines, %d runs: %d done, %d failed, %d diverged, %d interrupted, %d already in %s (%.1fs)\n",
+		s.Pipelines, s.Runs, s.Done, s.Failed, s.Diverged, s.Interrupted, s.Skipped, db, s.Elapsed.Seconds())
+}

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Runs the whole test suite. Where it can (root with apt, or Slurm already
+# installed), it first starts a one-node Slurm cluster on 127.0.0.1 so the
+# cluster integration tests run against a real scheduler; elsewhere those
+# tests are skipped and say why.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="/usr/local/go/bin:$PATH"
+
+go version
+go mod download
+
+if [ "${MOSAIC_SKIP_SLURM:-0}" != 1 ] && { [ "$(id -u)" = 0 ] || command -v slurmctld >/dev/null; }; then
+	bash scripts/slurm/start-slurm.sh
+	export MOSAIC_SLURM=1
+	trap 'bash scripts/slurm/stop-slurm.sh || true' EXIT
+fi
+
+go vet ./...
+go test -count=1 -timeout 45m ./...
