@@ -1,5 +1,7 @@
--- MOSAIC study database, schema version 1.
+-- MOSAIC study database, schema version 1 (store.SchemaVersion).
 -- One writer (the local run manager or collect); readers open it read-only.
+-- Every statement is idempotent, because store.Open runs this file on every
+-- open. meta stores the schema version under the key schema_version.
 
 CREATE TABLE IF NOT EXISTS meta (
     key   TEXT PRIMARY KEY,
@@ -16,7 +18,11 @@ CREATE TABLE IF NOT EXISTS pipelines (
     created_at  TEXT NOT NULL
 );
 
--- One row per run (pipeline, replica), with its indicators.
+-- One row per run (pipeline, replica), with its indicators. seed is the
+-- uint64 seed's bit pattern as a signed 64-bit integer, so seeds of 2^63 and
+-- above read as negative numbers. Times are UTC text such as
+-- 2026-01-02T15:04:05.000Z. gpus is a comma-separated list, files_json a JSON
+-- object of kind to path.
 CREATE TABLE IF NOT EXISTS runs (
     run_id            TEXT PRIMARY KEY,
     pipeline_id       TEXT NOT NULL REFERENCES pipelines(pipeline_id),
@@ -43,6 +49,7 @@ CREATE TABLE IF NOT EXISTS runs (
     device            TEXT,
     gpus              TEXT,
     files_json        TEXT,
+    exit_code         INTEGER,
     -- result_sha256 is the hash of the canonical result document, so collect
     -- can tell an identical duplicate from a conflicting one.
     result_sha256     TEXT
@@ -53,6 +60,7 @@ CREATE INDEX IF NOT EXISTS runs_status ON runs(status);
 -- Every stage parameter and info value of every run, one row per key.
 -- value_num is set when the value is a number or a boolean (1/0), so numeric
 -- comparisons work; value_text always holds the value as written in a config.
+-- A list such as [4, 8] is stored as JSON text with a NULL value_num.
 CREATE TABLE IF NOT EXISTS params (
     run_id     TEXT NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,
     stage      INTEGER NOT NULL,
@@ -63,10 +71,11 @@ CREATE TABLE IF NOT EXISTS params (
     value_text TEXT,
     value_num  REAL,
     PRIMARY KEY (run_id, stage, kind, name)
-);
+) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS params_name ON params(name, value_num);
 
--- Per-epoch curves; epoch is 1-based.
+-- Per-epoch curves; epoch is 1-based. SQLite stores a NaN as NULL, and a
+-- curve shorter than the others has NULL in its missing epochs.
 CREATE TABLE IF NOT EXISTS curves (
     run_id         TEXT NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,
     epoch          INTEGER NOT NULL,
@@ -76,7 +85,7 @@ CREATE TABLE IF NOT EXISTS curves (
     test_accuracy  REAL,
     epoch_seconds  REAL,
     PRIMARY KEY (run_id, epoch)
-);
+) WITHOUT ROWID;
 
 -- One row per run with every indicator: the view users query.
 CREATE VIEW IF NOT EXISTS results AS
@@ -85,5 +94,5 @@ SELECT r.run_id, r.pipeline_id, p.label, r.replica, r.status,
        r.overfitting, r.slope, r.slope_sigma_plus, r.slope_sigma_minus,
        r.trainability, r.duration_s, r.nb_params,
        r.epochs, r.seed, r.started_at, r.finished_at, r.error,
-       r.diverged_epoch, r.host, r.device, r.gpus
+       r.diverged_epoch, r.host, r.device, r.gpus, r.exit_code
 FROM runs r JOIN pipelines p ON p.pipeline_id = r.pipeline_id;
