@@ -11,7 +11,9 @@ go version
 go mod download
 
 if [ "${MOSAIC_SKIP_SLURM:-0}" != 1 ] && { [ "$(id -u)" = 0 ] || command -v slurmctld >/dev/null; }; then
-	bash scripts/slurm/start-slurm.sh
+	# Eight advertised CPUs let arrays run wider than the two cores, and a
+	# small MaxArraySize makes the chunking test split a study into arrays.
+	SLURM_LAB_CPUS=8 SLURM_LAB_MAX_ARRAY_SIZE=5 bash scripts/slurm/start-slurm.sh
 	export MOSAIC_SLURM=1
 	trap 'bash scripts/slurm/stop-slurm.sh || true' EXIT
 fi

@@ -24,6 +24,8 @@ func newApp() *cli.App {
 			statusCommand(),
 			generateCommand(),
 			classesCommand(),
+			submitCommand(),
+			collectCommand(),
 		},
 	}
 }

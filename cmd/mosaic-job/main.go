@@ -1,0 +1,137 @@
+// Command mosaic-job trains one run of a MOSAIC study on a cluster node and
+// writes its result document. It is built static (CGO_ENABLED=0) so that it
+// needs nothing on the node but itself, the run spec and the data files.
+//
+//	mosaic-job --spec study/pipelines/<run_id>.json --out study/results/ [--run-dir DIR]
+//	mosaic-job --list study/lists/runs-1.txt --offset 0 --study study/
+//
+// The second form is what Slurm job arrays run: the task executes the run on
+// line offset+SLURM_ARRAY_TASK_ID (counted from 0) of the run list.
+//
+// Exit status:
+//
+//	0   the run finished, done or diverged; the result says which
+//	1   the run failed; the result holds the error
+//	2   usage or spec error; no result is written
+//	85  a signal (SIGTERM, SIGUSR1, SIGUSR2, SIGINT) stopped the run after
+//	    its last checkpoint; no result is written, and the next start resumes
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sync/atomic"
+	"syscall"
+
+	"github.com/mosaic-go/mosaic/jobrunner"
+	"github.com/mosaic-go/mosaic/result"
+	// The built-in stages register the classes run specs name.
+	_ "github.com/mosaic-go/mosaic/stage/builtin"
+)
+
+// Exit codes of mosaic-job.
+const (
+	exitDone         = 0
+	exitFailed       = 1
+	exitUsage        = 2
+	exitCheckpointed = 85
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Getenv, os.Stderr))
+}
+
+// run executes mosaic-job with args and returns its exit status.
+func run(args []string, getenv func(string) string, stderr io.Writer) int {
+	j, err := resolve(args, getenv)
+	if errors.Is(err, errHelp) {
+		return exitDone
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "mosaic-job: %v\n", err)
+		return exitUsage
+	}
+
+	ctx, caught, stop := signalContext()
+	defer stop()
+
+	res := jobrunner.Run(ctx, j.spec, jobrunner.Options{
+		RunDir:     j.runDir,
+		Checkpoint: true,
+		Resume:     true,
+		GPUs:       AssignedGPUs(getenv),
+		OnEpoch: func(epoch, total int, trainLoss, testLoss float64) {
+			fmt.Fprintf(stderr, "mosaic-job: run %s epoch %d/%d train_loss=%.6g test_loss=%.6g\n",
+				j.spec.RunID, epoch, total, trainLoss, testLoss)
+		},
+	})
+
+	if sig := caught.Load(); sig != nil && res.Status == result.StatusRunning {
+		return checkpointed(j, sig.(os.Signal), getenv, stderr)
+	}
+	return finish(j, res, stderr)
+}
+
+// finish writes the result of a run that ended and returns the exit status.
+func finish(j *job, res *result.Result, stderr io.Writer) int {
+	code := exitDone
+	switch res.Status {
+	case result.StatusDone, result.StatusDiverged:
+	default:
+		code = exitFailed
+	}
+	res.ExitCode = &code
+
+	path, err := jobrunner.WriteResult(j.out, res)
+	if err != nil {
+		fmt.Fprintf(stderr, "mosaic-job: run %s: %v\n", j.spec.RunID, err)
+		return exitFailed
+	}
+	fmt.Fprintf(stderr, "mosaic-job: run %s %s after %d epochs, result %s\n", j.spec.RunID, res.Status, res.Epochs, path)
+	if res.Error != "" {
+		fmt.Fprintf(stderr, "mosaic-job: run %s error: %s\n", j.spec.RunID, res.Error)
+	}
+	return code
+}
+
+// checkpointed ends a run stopped by sig. Under Slurm, USR1 is the warning
+// before the time limit (sbatch --signal=B:USR1@T), so the task requeues
+// itself; the requeued task resumes from the checkpoint in the run folder.
+// SIGTERM needs no requeue: Slurm sends it on scancel, and on a requeue or
+// preemption, which restart the task themselves. Under HTCondor, exit 85 is
+// the checkpoint_exit_code that makes the job restart in place.
+func checkpointed(j *job, sig os.Signal, getenv func(string) string, stderr io.Writer) int {
+	fmt.Fprintf(stderr, "mosaic-job: run %s stopped by %v; its last epoch checkpoint is in %s\n", j.spec.RunID, sig, j.runDir)
+	if j.scheduler == Slurm && sig == syscall.SIGUSR1 {
+		if err := requeueSlurm(getenv); err != nil {
+			fmt.Fprintf(stderr, "mosaic-job: run %s: %v; submit the study again to resume it\n", j.spec.RunID, err)
+		}
+	}
+	return exitCheckpointed
+}
+
+// signalContext returns a context cancelled by the first SIGTERM, SIGUSR1,
+// SIGUSR2 or SIGINT, and the signal caught.
+func signalContext() (context.Context, *atomic.Value, func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	caught := &atomic.Value{}
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, syscall.SIGTERM, syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGINT)
+	go func() {
+		select {
+		case sig := <-ch:
+			caught.Store(sig)
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	stop := func() {
+		signal.Stop(ch)
+		cancel()
+	}
+	return ctx, caught, stop
+}

@@ -1,0 +1,176 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/mosaic-go/mosaic/pipeline"
+	"github.com/mosaic-go/mosaic/stage"
+	"github.com/mosaic-go/mosaic/submit/layout"
+)
+
+// errHelp reports that -h was given and usage was printed.
+var errHelp = errors.New("help requested")
+
+// job is one run to execute and where its files go.
+type job struct {
+	spec pipeline.Spec
+	// out is the folder of the result document.
+	out string
+	// runDir is the folder of the per-run files, checkpoint included.
+	runDir    string
+	scheduler Scheduler
+}
+
+// resolve parses args and finds the run spec, from --spec or from the run
+// list and the array task index.
+func resolve(args []string, getenv func(string) string) (*job, error) {
+	fs := flag.NewFlagSet("mosaic-job", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	specPath := fs.String("spec", "", "run spec file (pipelines/<run_id>.json)")
+	out := fs.String("out", "", "folder the result <run_id>.json is written to (default: the study's results/, or .)")
+	runDir := fs.String("run-dir", "", "folder of the per-run files and checkpoint (default: the study's runs/<run_id>, or ./runs/<run_id>)")
+	list := fs.String("list", "", "run list, one run id per line (with --study)")
+	offset := fs.Int("offset", 0, "index in the run list of array task 0")
+	index := fs.Int("index", -1, "array task index (default: SLURM_ARRAY_TASK_ID)")
+	study := fs.String("study", "", "study folder: specs, results and run folders are found there")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(os.Stderr)
+			fs.PrintDefaults()
+			return nil, errHelp
+		}
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q; give the run with --spec or --list and --study", fs.Arg(0))
+	}
+
+	j := &job{scheduler: DetectScheduler(getenv)}
+	var err error
+	switch {
+	case *specPath != "" && *list != "":
+		return nil, errors.New("give either --spec or --list, not both")
+	case *specPath != "":
+		err = j.fromSpec(*specPath, *study, *out, *runDir)
+	case *list != "":
+		err = j.fromList(*list, *study, *offset, *index, getenv)
+	default:
+		return nil, errors.New("no run given; use --spec FILE --out DIR, or --list FILE --study DIR in a job array")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if *out != "" {
+		j.out = *out
+	}
+	if *runDir != "" {
+		j.runDir = *runDir
+	}
+	if j.scheduler == Condor {
+		localizeDataFiles(&j.spec)
+	}
+	return j, nil
+}
+
+func (j *job) fromSpec(path, study, out, runDir string) error {
+	spec, err := pipeline.ReadSpec(path)
+	if err != nil {
+		return err
+	}
+	j.spec = spec
+	j.out, j.runDir = ".", filepath.Join("runs", spec.RunID)
+	if study != "" {
+		p, err := layout.New(study)
+		if err != nil {
+			return err
+		}
+		j.out, j.runDir = p.Results(), p.RunDir(spec.RunID)
+	}
+	return nil
+}
+
+func (j *job) fromList(list, study string, offset, index int, getenv func(string) string) error {
+	if study == "" {
+		return errors.New("--list needs --study, the folder that holds pipelines/ and results/")
+	}
+	if index < 0 {
+		task := getenv("SLURM_ARRAY_TASK_ID")
+		if task == "" {
+			return errors.New("--list needs an array task index: SLURM_ARRAY_TASK_ID is not set and --index is not given")
+		}
+		n, err := strconv.Atoi(task)
+		if err != nil || n < 0 {
+			return fmt.Errorf("invalid SLURM_ARRAY_TASK_ID %q: expected a non-negative integer", task)
+		}
+		index = n
+	}
+	runID, err := layout.ReadListLine(list, offset+index)
+	if err != nil {
+		return err
+	}
+	p, err := layout.New(study)
+	if err != nil {
+		return err
+	}
+	spec, err := pipeline.ReadSpec(p.Spec(runID))
+	if err != nil {
+		return err
+	}
+	if spec.RunID != runID {
+		return fmt.Errorf("run spec %s holds run %s, expected %s", p.Spec(runID), spec.RunID, runID)
+	}
+	j.spec, j.out, j.runDir = spec, p.Results(), p.RunDir(runID)
+	return nil
+}
+
+// localizeDataFiles points each data stage's "path" parameter at the file of
+// the same name in the working folder when the configured file is missing:
+// HTCondor transfers the data files (see submit/condor.DataFiles) into the
+// job's scratch folder, where the submit machine's paths do not exist.
+func localizeDataFiles(spec *pipeline.Spec) {
+	for i := range spec.Pipeline.Data {
+		st := &spec.Pipeline.Data[i]
+		raw, ok := st.Params["path"]
+		if !ok {
+			continue
+		}
+		path := stage.ToString(raw)
+		if !filepath.IsAbs(path) {
+			path = filepath.Join(spec.Pipeline.BaseDir, path)
+		}
+		if _, err := os.Stat(path); err == nil {
+			continue
+		}
+		local, err := filepath.Abs(filepath.Base(path))
+		if err != nil {
+			continue
+		}
+		if _, err := os.Stat(local); err == nil {
+			st.Params["path"] = local
+		}
+	}
+}
+
+// requeueSlurm asks Slurm to requeue this array task, within 30 seconds.
+func requeueSlurm(getenv func(string) string) error {
+	id := slurmTaskJob(getenv)
+	if id == "" {
+		return errors.New("requeue: SLURM_JOB_ID is not set")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "scontrol", "requeue", id).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("scontrol requeue %s: %w: %s", id, err, out)
+	}
+	return nil
+}

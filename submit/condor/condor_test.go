@@ -1,0 +1,116 @@
+package condor
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/mosaic-go/mosaic/pipeline"
+	"github.com/mosaic-go/mosaic/stage"
+	"github.com/mosaic-go/mosaic/submit"
+	"github.com/mosaic-go/mosaic/submit/layout"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+
+func csvSpec(runID, baseDir, path string) pipeline.Spec {
+	return pipeline.Spec{
+		RunID: runID,
+		Pipeline: pipeline.Pipeline{
+			BaseDir: baseDir,
+			Data: []pipeline.Stage{
+				{Type: "dataset", Class: "csv", Params: stage.Params{"path": path, "train_prop": 0.7}},
+				{Type: "scaling", Class: "normalize", Params: stage.Params{"style": "standardisation"}},
+			},
+		},
+	}
+}
+
+func testBatch() *submit.Batch {
+	return &submit.Batch{
+		Paths:      layout.Paths{Dir: "/data/study"},
+		Submission: 1,
+		ListFile:   "/data/study/lists/runs-1.txt",
+		Specs: []pipeline.Spec{
+			csvSpec("r1", "/data/configs", "data/iris.csv"),
+			csvSpec("r2", "/data/configs", "data/iris.csv"),
+			csvSpec("r3", "/data/configs", "/shared/wine.csv"),
+		},
+		JobBinary: "/opt/mosaic/bin/mosaic-job",
+		Resources: submit.Resources{CPUs: 2, MemMB: 2048, GPUs: 1, TimeMinutes: 30},
+		MaxIdle:   200,
+	}
+}
+
+func checkGolden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("read golden file (run with -update to create it): %v", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from the golden file; got:\n%s", name, got)
+	}
+}
+
+func TestRenderGolden(t *testing.T) {
+	descs, err := (&Backend{}).Render(context.Background(), testBatch())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(descs) != 1 || descs[0].Count != 3 || descs[0].Name != "condor-1.sub" {
+		t.Fatalf("got %+v, want one description condor-1.sub of 3 runs", descs)
+	}
+	checkGolden(t, "study.sub", descs[0].Text)
+}
+
+func TestRenderMinimalGolden(t *testing.T) {
+	b := testBatch()
+	b.Specs = b.Specs[:1]
+	b.Resources, b.MaxIdle, b.MaxRetries = submit.Resources{}, 0, 7
+	descs, err := (&Backend{}).Render(context.Background(), b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkGolden(t, "minimal.sub", descs[0].Text)
+}
+
+func TestDataFilesResolvesAndDeduplicates(t *testing.T) {
+	files, err := DataFiles(testBatch().Specs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"/data/configs/data/iris.csv", "/shared/wine.csv"}
+	if strings.Join(files, " ") != strings.Join(want, " ") {
+		t.Errorf("got %v, want %v", files, want)
+	}
+}
+
+func TestDataFilesNameCollision(t *testing.T) {
+	specs := []pipeline.Spec{csvSpec("r1", "/a", "iris.csv"), csvSpec("r2", "/b", "iris.csv")}
+	_, err := DataFiles(specs)
+	if err == nil || !strings.Contains(err.Error(), "same name iris.csv") {
+		t.Errorf("two files named iris.csv gave error %v", err)
+	}
+}
+
+func TestParseJobID(t *testing.T) {
+	out := "Submitting job(s)...\n3 job(s) submitted to cluster 4711.\n"
+	got, err := (&Backend{}).ParseJobID([]byte(out))
+	if err != nil || got != "4711" {
+		t.Errorf("got %q, %v; want 4711", got, err)
+	}
+	if _, err := (&Backend{}).ParseJobID([]byte("ERROR: Parse error in submit file\n")); err == nil {
+		t.Error("ParseJobID accepted an error message")
+	}
+}
