@@ -21,7 +21,7 @@ func submitCommand() *cli.Command {
 			&cli.BoolFlag{Name: "slurm", Usage: "submit Slurm job arrays"},
 			&cli.BoolFlag{Name: "condor", Usage: "submit one HTCondor cluster"},
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Value: "study", Usage: "study folder for run specs, submit files, logs and results"},
-			&cli.StringFlag{Name: "db", Usage: "study database: runs it holds as done are not submitted again"},
+			&cli.StringFlag{Name: "db", Usage: "study database: runs stored there as done are not submitted again"},
 			&cli.BoolFlag{Name: "now", Usage: "run sbatch or condor_submit and record the job ids; otherwise print the command"},
 			&cli.BoolFlag{Name: "dry-run", Usage: "print counts and the first submit description, write nothing"},
 			&cli.IntFlag{Name: "max-running", Usage: "Slurm: runs of one array running at once (--array=...%N); 0 means no limit"},
