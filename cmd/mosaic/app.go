@@ -26,6 +26,9 @@ func newApp() *cli.App {
 			classesCommand(),
 			submitCommand(),
 			collectCommand(),
+			plotCommand(),
+			queryCommand(),
+			exportCommand(),
 		},
 	}
 }

@@ -23,6 +23,9 @@ func interspersed(app *cli.App, args []string) []string {
 	for ; i < len(args); i++ {
 		a := args[i]
 		if strings.HasPrefix(a, "-") {
+			if cmd != nil {
+				break
+			}
 			out = append(out, a)
 			continue
 		}

@@ -1,0 +1,111 @@
+package analysis
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestQueryTable(t *testing.T) {
+	db := irisFixture(t)
+	var out bytes.Buffer
+
+	err := Query(context.Background(), db,
+		"SELECT status, count(*) AS n, max(diverged_epoch) AS diverged FROM results GROUP BY status ORDER BY status", &out, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	want := "" +
+		"status    n   diverged\n" +
+		"diverged  1   13\n" +
+		"done      36  NULL\n" +
+		"failed    1   NULL\n"
+	if out.String() != want {
+		t.Errorf("table:\n%s\nwant:\n%s", out.String(), want)
+	}
+}
+
+func TestQueryCSVNullIsEmpty(t *testing.T) {
+	db := irisFixture(t)
+	var out bytes.Buffer
+
+	err := Query(context.Background(), db,
+		"SELECT run_id, test_loss, error FROM results WHERE status <> 'done' ORDER BY run_id", &out, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	records, err := csv.NewReader(&out).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(records) != 3 {
+		t.Fatalf("got %d records, want header and 2 rows: %v", len(records), records)
+	}
+	if got := records[1]; got[0] != "mlp_brick-w64-l2-r0" || got[1] != "" || got[2] != "loss is NaN" {
+		t.Errorf("diverged row = %q", got)
+	}
+	if got := records[2][1]; got != "" {
+		t.Errorf("NULL test_loss printed as %q, want empty", got)
+	}
+}
+
+func TestQueryRejectsWrites(t *testing.T) {
+	db := irisFixture(t)
+	statements := []string{
+		"DELETE FROM runs",
+		"  update runs SET status = 'x'",
+		"DROP VIEW results",
+		"SELECT 1; DELETE FROM runs",
+		"WITH x AS (SELECT 1) DELETE FROM runs",
+		"PRAGMA journal_mode = DELETE",
+		"PRAGMA user_version(7)",
+		"ATTACH DATABASE 'other.db' AS other",
+		"/* SELECT */ INSERT INTO meta VALUES ('a', 'b')",
+		"",
+	}
+	for _, s := range statements {
+		err := Query(context.Background(), db, s, &bytes.Buffer{}, false)
+		if !errors.Is(err, ErrNotReadOnly) {
+			t.Errorf("Query(%q) error = %v, want ErrNotReadOnly", s, err)
+		}
+	}
+
+	var out bytes.Buffer
+	if err := Query(context.Background(), db, "SELECT count(*) FROM runs", &out, true); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.TrimSpace(out.String()); got != "count(*)\n38" {
+		t.Errorf("runs after rejected writes: %q, want 38", got)
+	}
+}
+
+func TestQueryAcceptsReads(t *testing.T) {
+	db := irisFixture(t)
+	statements := []string{
+		"select label from results where label = 'a;b'",
+		"WITH best AS (SELECT min(test_loss) AS m FROM results) SELECT m FROM best;",
+		"-- comment\nSELECT 1",
+		"EXPLAIN QUERY PLAN SELECT * FROM results",
+		"PRAGMA table_info(runs)",
+		"PRAGMA user_version",
+	}
+	for _, s := range statements {
+		if err := Query(context.Background(), db, s, &bytes.Buffer{}, false); err != nil {
+			t.Errorf("Query(%q): %v", s, err)
+		}
+	}
+}
+
+func TestQueryReportsSQLiteError(t *testing.T) {
+	db := irisFixture(t)
+
+	err := Query(context.Background(), db, "SELECT no_such_column FROM results", &bytes.Buffer{}, false)
+	if err == nil || !strings.Contains(err.Error(), "no_such_column") {
+		t.Errorf("error = %v, want SQLite's message naming the column", err)
+	}
+}
