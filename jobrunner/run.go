@@ -46,6 +46,12 @@ type Options struct {
 	OnEpoch func(epoch, total int, trainLoss, testLoss float64)
 	// GPUs are the accelerators the scheduler assigned, recorded as given.
 	GPUs []string
+	// DataCache, when set, stores the prepared data of the data stages, so
+	// runs that share a data scheme prepare it once. See DataKey.
+	DataCache DataCache
+	// OnDataCache, when set, is called once per run that has a DataCache,
+	// with whether the prepared data came from the cache.
+	OnDataCache func(hit bool)
 }
 
 // Names of the per-run files inside the run folder, also the keys of
@@ -127,7 +133,7 @@ func (r *runner) run(ctx context.Context) error {
 		"label", r.spec.Pipeline.Label, "replica", r.spec.Replica, "seed", r.spec.Seed, "gpus", strings.Join(r.opts.GPUs, ","))
 	r.recordProcess()
 
-	data, info, err := r.applyDataStages(ctx)
+	data, info, err := r.prepareData(ctx)
 	if err != nil {
 		return err
 	}

@@ -19,7 +19,9 @@ const modelStream = 0x6d6f64656c // "model"
 // applyDataStages applies the data stages in pipeline order, the first one
 // receiving nil, and returns the last stage's data with the merged info.
 func (r *runner) applyDataStages(ctx context.Context) (*stage.Data, stage.Info, error) {
-	env := stage.Env{BaseDir: r.spec.Pipeline.BaseDir, Seed: r.spec.Seed}
+	// The data seed, not the run seed, so runs sharing a data scheme share
+	// their split; see DataSeed.
+	env := stage.Env{BaseDir: r.spec.Pipeline.BaseDir, Seed: DataSeed(r.spec)}
 	info := stage.Info{}
 	var data *stage.Data
 	for i, st := range r.spec.Pipeline.Data {

@@ -1,7 +1,8 @@
-// Package manager is the local run manager behind `mosaic run`: it expands a
-// config, skips the runs the database already holds, executes the rest with
-// nb_processus workers and stores each result as it arrives. It is the only
-// writer of the database while it runs.
+// Package manager is the local run manager behind `mosaic run` and
+// `mosaic rerun`. It expands a config, skips the runs the database already
+// holds, and executes the rest, each in a child process of its own, on
+// nb_processus slots and the configured GPUs. It stores each result as it
+// arrives, and it is the only writer of the database while it runs.
 package manager
 
 import (
@@ -11,7 +12,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"sync"
 	"time"
 
 	"github.com/mosaic-go/mosaic/config"
@@ -32,13 +32,13 @@ type Options struct {
 	DBPath string
 	// Workers overrides [MONITOR] nb_processus when > 0.
 	Workers int
-	// RetryFailed runs failed and diverged runs again.
+	// RetryFailed runs failed, diverged and timed-out runs again.
 	RetryFailed bool
-	// MaxPipelines refuses configs that expand to more pipelines; 0 means
+	// MaxPipelines rejects configs that expand to more pipelines; 0 means
 	// config.DefaultMaxPipelines.
 	MaxPipelines int
-	// Executor runs one spec; nil means InProcess.
-	Executor Executor
+	// Exec configures how runs execute.
+	Exec ExecOptions
 	// Progress receives progress events; nil discards them.
 	Progress Progress
 	// Logger receives structured events (starts, finishes, failures); nil
@@ -46,18 +46,45 @@ type Options struct {
 	Logger *slog.Logger
 }
 
-// Summary tells what one call to Run did.
+// ExecOptions configures the execution of runs, shared by Run and Rerun.
+type ExecOptions struct {
+	// InProcess runs every run in the manager's process instead of a child
+	// process, for debugging.
+	InProcess bool
+	// RunTimeout stops a run that takes longer and stores it as timeout; 0
+	// means no limit.
+	RunTimeout time.Duration
+	// KillGrace is the time a child has between SIGTERM and SIGKILL; 0
+	// means DefaultKillGrace.
+	KillGrace time.Duration
+	// RunsPerGPU is the number of runs that may share one device of
+	// gpu_available when need_gpu is set; 0 means 1.
+	RunsPerGPU int
+	// ChildCommand and ChildEnv set Subprocess.Command and Subprocess.Env.
+	ChildCommand []string
+	ChildEnv     []string
+	// Executor, when set, runs the tasks instead of the executor that the
+	// fields above describe.
+	Executor Executor
+}
+
+// Summary reports what one call to Run or Rerun did.
 type Summary struct {
 	Pipelines int
 	Runs      int
-	// Skipped runs were already finished in the database.
+	// Skipped runs were already finished in the database, or, for Rerun,
+	// could not be continued.
 	Skipped  int
 	Done     int
 	Failed   int
 	Diverged int
-	// Interrupted runs were stopped by cancellation and will be resumed by
-	// the next run.
+	TimedOut int
+	// Interrupted runs were stopped by cancellation; the next execution
+	// resumes them from their checkpoint.
 	Interrupted int
+	// CacheHits and CacheMisses count the data cache lookups of the runs.
+	CacheHits   int
+	CacheMisses int
 	Elapsed     time.Duration
 }
 
@@ -69,7 +96,7 @@ type Plan struct {
 }
 
 // Expand loads the config and expands it into pipelines and run specs,
-// refusing a grid larger than maxPipelines (0: config.DefaultMaxPipelines).
+// rejecting a grid larger than maxPipelines (0: config.DefaultMaxPipelines).
 func Expand(path string, maxPipelines int) (*Plan, error) {
 	cfg, err := config.Load(path)
 	if err != nil {
@@ -98,30 +125,23 @@ func Expand(path string, maxPipelines int) (*Plan, error) {
 }
 
 // Run executes every run of the config that the database does not hold as
-// finished. Cancelling ctx stops the workers cleanly: finished runs are
-// kept, and runs in flight keep their checkpoint and are resumed by the next
-// call.
+// finished, and resumes the runs an interrupted study left running.
+// Cancelling ctx stops the children cleanly: finished runs are kept, and
+// runs in flight keep their checkpoint and stay stored as running until the
+// next call resumes them.
 func Run(ctx context.Context, opts Options) (*Summary, error) {
 	start := time.Now()
-	log := opts.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	progress := opts.Progress
-	if progress == nil {
-		progress = nopProgress{}
-	}
-	executor := opts.Executor
-	if executor == nil {
-		executor = InProcess{}
-	}
-
+	log := loggerOrDiscard(opts.Logger)
 	plan := opts.Plan
 	if plan == nil {
 		var err error
 		if plan, err = Expand(opts.ConfigPath, opts.MaxPipelines); err != nil {
 			return nil, err
 		}
+	}
+	sched, err := newScheduler(plan.Config.Monitor, plan.Config.Path, opts.Workers, opts.Exec)
+	if err != nil {
+		return nil, err
 	}
 	if err := os.MkdirAll(plan.Config.Process.RunFilesPath, 0o755); err != nil {
 		return nil, fmt.Errorf("create run files folder: %w", err)
@@ -136,39 +156,38 @@ func Run(ctx context.Context, opts Options) (*Summary, error) {
 		return nil, fmt.Errorf("store pipelines in %s: %w", opts.DBPath, err)
 	}
 
-	todo, skipped, err := selectTodo(ctx, st, plan.Specs, opts.RetryFailed)
+	statuses, err := st.Statuses(ctx)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("read run statuses: %w", err)
 	}
+	todo := selectTodo(statuses, plan.Specs, opts.RetryFailed)
+	skipped := len(plan.Specs) - len(todo)
 	sum := &Summary{Pipelines: len(plan.Pipelines), Runs: len(plan.Specs), Skipped: skipped}
 	if len(todo) == 0 {
 		sum.Elapsed = time.Since(start)
 		return sum, nil
 	}
 
-	workers := opts.Workers
-	if workers <= 0 {
-		workers = plan.Config.Monitor.Processes
+	log.Info("study started", "config", plan.Config.Path, "db", opts.DBPath, "pipelines", sum.Pipelines,
+		"runs", sum.Runs, "to_do", len(todo), "workers", sched.slots(len(todo)), "in_process", opts.Exec.InProcess)
+	batch := &batch{
+		specs:       todo,
+		markRunning: true,
+		previous:    statuses,
+		record:      func(r *result.Result) error { return recordRun(st, r) },
 	}
-	workers = max(1, min(workers, len(todo)))
-	log.Info("study started", "config", opts.ConfigPath, "db", opts.DBPath,
-		"pipelines", sum.Pipelines, "runs", sum.Runs, "to_do", len(todo), "workers", workers)
-	progress.Start(len(todo))
-
-	err = execute(ctx, st, todo, workers, executor, progress, log, sum)
-	progress.Finish()
+	err = sched.execute(ctx, st, batch, progressOrDiscard(opts.Progress), log, sum)
 	sum.Elapsed = time.Since(start)
 	log.Info("study stopped", "done", sum.Done, "failed", sum.Failed, "diverged", sum.Diverged,
-		"interrupted", sum.Interrupted, "elapsed_s", sum.Elapsed.Seconds())
+		"timed_out", sum.TimedOut, "interrupted", sum.Interrupted, "cache_hits", sum.CacheHits,
+		"cache_misses", sum.CacheMisses, "elapsed_s", sum.Elapsed.Seconds())
 	return sum, err
 }
 
-// selectTodo returns the specs still to run and how many were skipped.
-func selectTodo(ctx context.Context, st *store.Store, specs []pipeline.Spec, retryFailed bool) ([]pipeline.Spec, int, error) {
-	statuses, err := st.Statuses(ctx)
-	if err != nil {
-		return nil, 0, fmt.Errorf("read run statuses: %w", err)
-	}
+// selectTodo returns the specs still to run. Runs stored as running were in
+// flight when a study was interrupted, and run again: the job runner resumes
+// them from their checkpoint.
+func selectTodo(statuses map[string]result.Status, specs []pipeline.Spec, retryFailed bool) []pipeline.Spec {
 	var todo []pipeline.Spec
 	for _, s := range specs {
 		switch statuses[s.RunID] {
@@ -181,100 +200,16 @@ func selectTodo(ctx context.Context, st *store.Store, specs []pipeline.Spec, ret
 		}
 		todo = append(todo, s)
 	}
-	return todo, len(specs) - len(todo), nil
+	return todo
 }
 
-// event is what a worker reports to the writer: a run that started (Result
-// nil) or a run that ended.
-type event struct {
-	spec   pipeline.Spec
-	result *result.Result
-}
-
-// execute runs the specs on the workers and stores what they report from
-// this goroutine only, so the database has a single writer.
-func execute(ctx context.Context, st *store.Store, todo []pipeline.Spec, workers int,
-	executor Executor, progress Progress, log *slog.Logger, sum *Summary) error {
-	// A store failure stops the study: results that cannot be kept are not
-	// worth computing.
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	specs := make(chan pipeline.Spec)
-	events := make(chan event)
-
-	// Dispatch until every spec is handed out or the study is cancelled.
-	go func() {
-		defer close(specs)
-		for _, s := range todo {
-			select {
-			case specs <- s:
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
-
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for spec := range specs {
-				events <- event{spec: spec}
-				r := executor.Execute(ctx, spec, func(epoch, total int) {
-					progress.Epoch(spec.RunID, spec.Pipeline.Label, epoch, total)
-				})
-				events <- event{spec: spec, result: r}
-			}
-		}()
-	}
-	go func() {
-		wg.Wait()
-		close(events)
-	}()
-
-	var storeErr error
-	for ev := range events {
-		if ev.result == nil {
-			log.Info("run started", "run_id", ev.spec.RunID, "pipeline", ev.spec.Pipeline.Label, "replica", ev.spec.Replica)
-			progress.RunStarted(ev.spec.RunID, ev.spec.Pipeline.Label)
-			if err := st.MarkRunning(context.WithoutCancel(ctx), ev.spec, time.Now()); err != nil && storeErr == nil {
-				storeErr = fmt.Errorf("mark run %s running: %w", ev.spec.RunID, err)
-				cancel()
-			}
-			continue
-		}
-		if err := record(st, ev.result, log, sum); err != nil && storeErr == nil {
-			storeErr = err
-			cancel()
-		}
-		progress.RunFinished(ev.result.RunID, ev.result.Status)
-	}
-	if storeErr != nil {
-		return storeErr
-	}
-	if ctx.Err() != nil {
-		return fmt.Errorf("study interrupted: %w", ctx.Err())
-	}
-	return nil
-}
-
-// record stores one result. It uses a fresh context so a cancelled study
-// still stores what its workers finished.
-func record(st *store.Store, r *result.Result, log *slog.Logger, sum *Summary) error {
-	switch r.Status {
-	case result.StatusDone:
-		sum.Done++
-		log.Info("run finished", "run_id", r.RunID, "status", r.Status, "test_loss", deref(r.Indicators.TestLoss))
-	case result.StatusDiverged:
-		sum.Diverged++
-		log.Warn("run diverged", "run_id", r.RunID, "epoch", r.DivergedEpoch)
-	case result.StatusRunning:
-		sum.Interrupted++
-		log.Info("run interrupted", "run_id", r.RunID, "epochs_done", r.Epochs)
-	default:
-		sum.Failed++
-		log.Error("run failed", "run_id", r.RunID, "error", r.Error)
+// recordRun stores the result of a run of `mosaic run`. An interrupted run
+// is not stored: its row stays running, with the epochs recorded so far,
+// until the next study resumes it. A fresh context lets a cancelled study
+// still store what its children finished.
+func recordRun(st *store.Store, r *result.Result) error {
+	if r.Status == result.StatusRunning {
+		return nil
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -282,6 +217,20 @@ func record(st *store.Store, r *result.Result, log *slog.Logger, sum *Summary) e
 		return fmt.Errorf("store result of run %s: %w", r.RunID, err)
 	}
 	return nil
+}
+
+func loggerOrDiscard(l *slog.Logger) *slog.Logger {
+	if l == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return l
+}
+
+func progressOrDiscard(p Progress) Progress {
+	if p == nil {
+		return nopProgress{}
+	}
+	return p
 }
 
 func deref(p *float64) any {

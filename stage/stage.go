@@ -89,8 +89,9 @@ type Env struct {
 	// BaseDir is the folder relative paths in parameters resolve against:
 	// the folder of the config file.
 	BaseDir string
-	// Seed is the run's seed; stages without a `seed` parameter derive their
-	// randomness from it.
+	// Seed is the run's data seed (jobrunner.DataSeed), shared by the runs
+	// of one replica whose data stages are equal. Stages without a `seed`
+	// parameter derive their randomness from it.
 	Seed uint64
 }
 

@@ -21,6 +21,7 @@ func newApp() *cli.App {
 		HideHelpCommand: true,
 		Commands: []*cli.Command{
 			runCommand(),
+			rerunCommand(),
 			statusCommand(),
 			generateCommand(),
 			classesCommand(),
@@ -29,6 +30,7 @@ func newApp() *cli.App {
 			plotCommand(),
 			queryCommand(),
 			exportCommand(),
+			execRunCommand(),
 		},
 	}
 }

@@ -37,7 +37,8 @@ func interspersed(app *cli.App, args []string) []string {
 		cmd = next
 		commands = next.Subcommands
 	}
-	if cmd == nil {
+	// A command that parses its own flags gets them as given.
+	if cmd == nil || cmd.SkipFlagParsing {
 		return args
 	}
 

@@ -20,13 +20,13 @@ func runCommand() *cli.Command {
 		Name:      "run",
 		Usage:     "train every pipeline of a config not yet done, on this machine",
 		ArgsUsage: "CONFIG.ini",
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			dbFlag,
 			&cli.IntFlag{Name: "workers", Aliases: []string{"j"}, Usage: "runs in parallel (default: [MONITOR] nb_processus)"},
-			&cli.BoolFlag{Name: "retry-failed", Usage: "run failed and diverged runs again"},
-			&cli.IntFlag{Name: "max-pipelines", Usage: "refuse configs that expand to more pipelines than this (default 100000)"},
+			&cli.BoolFlag{Name: "retry-failed", Usage: "run failed, diverged and timed-out runs again"},
+			&cli.IntFlag{Name: "max-pipelines", Usage: "reject configs that expand to more pipelines than this (default 100000)"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only the summary"},
-		},
+		}, execFlags()...),
 		Action: runAction,
 	}
 }
@@ -44,6 +44,7 @@ func runAction(c *cli.Context) error {
 		Workers:      c.Int("workers"),
 		RetryFailed:  c.Bool("retry-failed"),
 		MaxPipelines: c.Int("max-pipelines"),
+		Exec:         execOptions(c),
 		Progress:     chooseProgress(c.App.ErrWriter, c.Bool("quiet")),
 	}
 	plan, err := manager.Expand(opts.ConfigPath, opts.MaxPipelines)
@@ -68,13 +69,35 @@ func runAction(c *cli.Context) error {
 	return err
 }
 
-// chooseProgress draws a bar on a terminal and plain lines elsewhere.
+// execFlags are the flags of run and rerun that set how runs execute.
+func execFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.DurationFlag{Name: "run-timeout", Usage: "kill a run that takes longer, such as 2h30m, and store it as timeout (default: no limit)"},
+		&cli.IntFlag{Name: "runs-per-gpu", Value: 1, Usage: "runs that may share one device of gpu_available when need_gpu = True"},
+		&cli.BoolFlag{Name: "in-process", Usage: "run in the manager's process instead of one child process per run, for debugging"},
+	}
+}
+
+func execOptions(c *cli.Context) manager.ExecOptions {
+	return manager.ExecOptions{
+		InProcess:  c.Bool("in-process"),
+		RunTimeout: c.Duration("run-timeout"),
+		RunsPerGPU: c.Int("runs-per-gpu"),
+	}
+}
+
+// chooseProgress redraws a live display on a terminal and prints plain
+// lines elsewhere.
 func chooseProgress(w io.Writer, quiet bool) manager.Progress {
 	if quiet {
 		return nil
 	}
 	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		return manager.NewBar(w)
+		width, _, err := term.GetSize(int(f.Fd()))
+		if err != nil {
+			width = 0
+		}
+		return manager.NewTerminal(w, width)
 	}
 	return manager.NewLines(w)
 }
@@ -97,6 +120,9 @@ func printSummary(w io.Writer, s *manager.Summary, db string) {
 		fmt.Fprintf(w, "nothing to do: all %d runs of %d pipelines are already in %s\n", s.Runs, s.Pipelines, db)
 		return
 	}
-	fmt.Fprintf(w, "%d pipelines, %d runs: %d done, %d failed, %d diverged, %d interrupted, %d already in %s (%.1fs)\n",
-		s.Pipelines, s.Runs, s.Done, s.Failed, s.Diverged, s.Interrupted, s.Skipped, db, s.Elapsed.Seconds())
+	fmt.Fprintf(w, "%d pipelines, %d runs: %d done, %d failed, %d diverged, %d timed out, %d interrupted, %d already in %s (%.1fs)\n",
+		s.Pipelines, s.Runs, s.Done, s.Failed, s.Diverged, s.TimedOut, s.Interrupted, s.Skipped, db, s.Elapsed.Seconds())
+	if s.CacheHits+s.CacheMisses > 0 {
+		fmt.Fprintf(w, "data cache: %d hits, %d misses\n", s.CacheHits, s.CacheMisses)
+	}
 }

@@ -1,26 +1,41 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
+	"io"
 	"sort"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/mosaic-go/mosaic/result"
 	"github.com/mosaic-go/mosaic/store"
 )
 
 func statusCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "status",
-		Usage: "show how many runs are done or failed, and the best test loss per label",
+		Usage: "show the runs per status, the running runs, the last failures and the best test loss per label",
 		Flags: []cli.Flag{
 			dbFlag,
 			&cli.IntFlag{Name: "top", Value: 20, Usage: "number of labels to list, best first"},
+			&cli.IntFlag{Name: "failures", Value: 5, Usage: "number of failed or timed-out runs to list, most recent first"},
+			&cli.BoolFlag{Name: "json", Usage: "print one JSON document instead of tables"},
 		},
 		Action: statusAction,
 	}
+}
+
+// studyStatus is the content of `mosaic status`, which --json prints as is.
+type studyStatus struct {
+	DB       string             `json:"db"`
+	Total    int                `json:"total"`
+	Counts   map[string]int     `json:"counts"`
+	Running  []store.RunningRun `json:"running"`
+	Failures []store.Failure    `json:"failures"`
+	Best     []store.LabelBest  `json:"best"`
+	Cache    store.CacheCounts  `json:"data_cache"`
 }
 
 func statusAction(c *cli.Context) error {
@@ -30,36 +45,97 @@ func statusAction(c *cli.Context) error {
 	}
 	defer st.Close()
 
+	s := studyStatus{DB: c.String("db"), Counts: map[string]int{},
+		Running: []store.RunningRun{}, Failures: []store.Failure{}, Best: []store.LabelBest{}}
 	counts, err := st.Counts(c.Context)
 	if err != nil {
 		return err
 	}
-	statuses := make([]string, 0, len(counts))
-	total := 0
-	for s, n := range counts {
-		statuses = append(statuses, string(s))
-		total += n
+	for status, n := range counts {
+		s.Counts[string(status)] = n
+		s.Total += n
 	}
-	sort.Strings(statuses)
-	fmt.Fprintf(c.App.Writer, "%d runs in %s\n", total, c.String("db"))
-	for _, s := range statuses {
-		fmt.Fprintf(c.App.Writer, "  %-10s %d\n", s, counts[result.Status(s)])
+	running, err := st.RunningRuns(c.Context)
+	if err != nil {
+		return err
 	}
-
+	failures, err := st.RecentFailures(c.Context, c.Int("failures"))
+	if err != nil {
+		return err
+	}
 	best, err := st.BestPerLabel(c.Context, c.Int("top"))
 	if err != nil {
 		return err
 	}
-	if len(best) == 0 {
-		return nil
+	// append keeps the empty slices, so --json prints [] rather than null.
+	s.Running = append(s.Running, running...)
+	s.Failures = append(s.Failures, failures...)
+	s.Best = append(s.Best, best...)
+	if s.Cache, err = st.CacheCounts(c.Context); err != nil {
+		return err
 	}
-	fmt.Fprintln(c.App.Writer)
-	w := tabwriter.NewWriter(c.App.Writer, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "label\tdone\tbest test_loss\tmean test_loss\tbest test_accuracy")
-	for _, b := range best {
-		fmt.Fprintf(w, "%s\t%d\t%s\t%s\t%s\n", b.Label, b.Done, fmtPtr(b.BestTestLoss), fmtPtr(b.MeanTestLoss), fmtPtr(b.BestTestAccuracy))
+
+	if c.Bool("json") {
+		enc := json.NewEncoder(c.App.Writer)
+		enc.SetIndent("", "  ")
+		return enc.Encode(s)
 	}
-	return w.Flush()
+	return printStatus(c.App.Writer, s)
+}
+
+func printStatus(w io.Writer, s studyStatus) error {
+	statuses := make([]string, 0, len(s.Counts))
+	for status := range s.Counts {
+		statuses = append(statuses, status)
+	}
+	sort.Strings(statuses)
+	fmt.Fprintf(w, "%d runs in %s\n", s.Total, s.DB)
+	for _, status := range statuses {
+		fmt.Fprintf(w, "  %-10s %d\n", status, s.Counts[status])
+	}
+	if lookups := s.Cache.Hits + s.Cache.Misses; lookups > 0 {
+		fmt.Fprintf(w, "data cache: %d hits, %d misses (%.0f%% hits)\n",
+			s.Cache.Hits, s.Cache.Misses, 100*float64(s.Cache.Hits)/float64(lookups))
+	}
+
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	if len(s.Running) > 0 {
+		fmt.Fprintln(tw, "\nrunning")
+		fmt.Fprintln(tw, "#\trun\tepoch\tgpus\tlabel")
+		for _, r := range s.Running {
+			fmt.Fprintf(tw, "%d\t%s\t%d\t%s\t%s\n", r.Number, r.RunID, r.Epochs, dash(r.GPUs), r.Label)
+		}
+	}
+	if len(s.Failures) > 0 {
+		fmt.Fprintln(tw, "\nlast failures")
+		fmt.Fprintln(tw, "#\trun\tstatus\tlabel\terror")
+		for _, f := range s.Failures {
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", f.Number, f.RunID, f.Status, f.Label, firstLine(f.Error))
+		}
+	}
+	if len(s.Best) > 0 {
+		fmt.Fprintln(tw, "\nbest runs per label")
+		fmt.Fprintln(tw, "label\tdone\tbest test_loss\tmean test_loss\tbest test_accuracy")
+		for _, b := range s.Best {
+			fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\n", b.Label, b.Done, fmtPtr(b.BestTestLoss), fmtPtr(b.MeanTestLoss), fmtPtr(b.BestTestAccuracy))
+		}
+	}
+	return tw.Flush()
+}
+
+// firstLine returns the first line of an error, with "…" when more follow.
+func firstLine(s string) string {
+	if first, _, more := strings.Cut(s, "\n"); more {
+		return first + " …"
+	}
+	return s
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }
 
 func fmtPtr(v *float64) string {
