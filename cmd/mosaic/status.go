@@ -2,8 +2,11 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -22,6 +25,7 @@ func statusCommand() *cli.Command {
 			&cli.IntFlag{Name: "top", Value: 20, Usage: "number of labels to list, best first"},
 			&cli.IntFlag{Name: "failures", Value: 5, Usage: "number of failed or timed-out runs to list, most recent first"},
 			&cli.BoolFlag{Name: "json", Usage: "print one JSON document instead of tables"},
+			&cli.StringFlag{Name: "jobs", Usage: "study folder of `mosaic submit`: add the state of every submitted run, from the database and squeue or condor_q"},
 		},
 		Action: statusAction,
 	}
@@ -36,16 +40,33 @@ type studyStatus struct {
 	Failures []store.Failure    `json:"failures"`
 	Best     []store.LabelBest  `json:"best"`
 	Cache    store.CacheCounts  `json:"data_cache"`
+	Jobs     *jobsStatus        `json:"jobs,omitempty"`
 }
 
 func statusAction(c *cli.Context) error {
+	var jobs *jobsStatus
+	if study := c.String("jobs"); study != "" {
+		var err error
+		if jobs, err = readJobs(c.Context, study, c.String("db")); err != nil {
+			return err
+		}
+		// Before the first collect there is no database: the jobs are all
+		// there is to show.
+		if _, err := os.Stat(c.String("db")); errors.Is(err, fs.ErrNotExist) {
+			if c.Bool("json") {
+				return writeJSON(c.App.Writer, studyStatus{DB: c.String("db"), Counts: map[string]int{}, Jobs: jobs})
+			}
+			return printJobs(c.App.Writer, jobs)
+		}
+	}
+
 	st, err := store.OpenReadOnly(c.Context, c.String("db"))
 	if err != nil {
 		return err
 	}
 	defer st.Close()
 
-	s := studyStatus{DB: c.String("db"), Counts: map[string]int{},
+	s := studyStatus{DB: c.String("db"), Counts: map[string]int{}, Jobs: jobs,
 		Running: []store.RunningRun{}, Failures: []store.Failure{}, Best: []store.LabelBest{}}
 	counts, err := st.Counts(c.Context)
 	if err != nil {
@@ -76,11 +97,20 @@ func statusAction(c *cli.Context) error {
 	}
 
 	if c.Bool("json") {
-		enc := json.NewEncoder(c.App.Writer)
-		enc.SetIndent("", "  ")
-		return enc.Encode(s)
+		return writeJSON(c.App.Writer, s)
+	}
+	if jobs != nil {
+		if err := printJobs(c.App.Writer, jobs); err != nil {
+			return err
+		}
 	}
 	return printStatus(c.App.Writer, s)
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }
 
 func printStatus(w io.Writer, s studyStatus) error {
