@@ -15,9 +15,12 @@ import (
 var placeholder = regexp.MustCompile(`\{[^{}]*\}`)
 
 // idContent is the part of a pipeline that its ID hashes: the stages' types,
-// classes and parameters with defaults, and the training hyperparameters
-// with the study seed. Section names, labels, keys and paths are left out,
-// so renaming a section or moving a study keeps its IDs.
+// classes and the parameters that differ from the class default, and the
+// training hyperparameters with the study seed. Section names, labels, keys
+// and paths are left out, so renaming a section or moving a study keeps its
+// IDs. Leaving default values out keeps IDs, and so stored results, valid
+// when a new MOSAIC version gives a class a new parameter whose default
+// keeps the old behaviour.
 type idContent struct {
 	Data    []idStage `json:"data"`
 	Model   []idStage `json:"model"`
@@ -49,7 +52,27 @@ func ComputeID(p Pipeline) string {
 func idStages(stages []Stage) []idStage {
 	out := make([]idStage, len(stages))
 	for i, s := range stages {
-		out[i] = idStage{Type: s.Type, Class: s.Class, Params: s.Params}
+		out[i] = idStage{Type: s.Type, Class: s.Class, Params: withoutDefaults(s.Class, s.Params)}
+	}
+	return out
+}
+
+// withoutDefaults returns the parameters whose value differs from the
+// class's default. Values are compared as a config writes them, so 3 and
+// 3.0 (as JSON decoding gives them back) are equal. Parameters of an unknown
+// class are all kept.
+func withoutDefaults(class string, params stage.Params) stage.Params {
+	comp, err := stage.Lookup(class)
+	if err != nil {
+		return params
+	}
+	out := make(stage.Params, len(params))
+	for name, v := range params {
+		p, ok := comp.Param(name)
+		if ok && p.Default != nil && stage.ToString(p.Default) == stage.ToString(v) {
+			continue
+		}
+		out[name] = v
 	}
 	return out
 }

@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/mosaic-go/mosaic/stage"
 )
 
 func TestIDStable(t *testing.T) {
@@ -91,5 +93,27 @@ func TestRuns(t *testing.T) {
 	}
 	if RunSeed("x-0", 1) == RunSeed("x-0", 2) {
 		t.Error("RunSeed ignores the study seed")
+	}
+}
+
+func TestIDIgnoresDefaultValues(t *testing.T) {
+	base := Pipeline{
+		Model:   []Stage{{Type: "model", Class: "test_mlp", Params: stage.Params{"width": 2, "length": 3}}},
+		Process: Process{LR: 0.01, Epochs: 5, LossFunction: "MSELoss"},
+	}
+	withDefaults := base
+	withDefaults.Model = []Stage{{Type: "model", Class: "test_mlp", Params: stage.Params{
+		"width": 2, "length": 3, "dropout": 0.0, "activation": "relu",
+	}}}
+	if ComputeID(base) != ComputeID(withDefaults) {
+		t.Error("parameters set to their default changed the ID: a new parameter with a default would change every stored ID")
+	}
+
+	changed := base
+	changed.Model = []Stage{{Type: "model", Class: "test_mlp", Params: stage.Params{
+		"width": 2, "length": 3, "dropout": 0.5,
+	}}}
+	if ComputeID(base) == ComputeID(changed) {
+		t.Error("a parameter away from its default did not change the ID")
 	}
 }
