@@ -192,7 +192,7 @@ func (r *runner) restoreData(value []byte) (*stage.Data, stage.Info, error) {
 
 	info := stage.Info{}
 	for i, st := range r.spec.Pipeline.Data {
-		_, params, err := newStage(st, stage.KindData)
+		_, params, err := newStage(st, stage.KindData, nil)
 		r.recordParams(i, st, params)
 		if err != nil {
 			return nil, nil, fmt.Errorf("data stage %s: %w", describe(st), err)

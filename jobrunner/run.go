@@ -52,6 +52,13 @@ type Options struct {
 	// OnDataCache, when set, is called once per run that has a DataCache,
 	// with whether the prepared data came from the cache.
 	OnDataCache func(hit bool)
+	// LocalFiles maps a data stage's string parameter, as configured, to
+	// the value the stage receives instead: on an HTCondor node the data
+	// files sit in the scratch folder, not at the submit machine's paths.
+	// The configured value is what the run records, seeds its data with and
+	// keys the data cache by, so a run gives the same result wherever its
+	// files are.
+	LocalFiles map[string]string
 }
 
 // Names of the per-run files inside the run folder, also the keys of

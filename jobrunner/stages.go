@@ -25,7 +25,7 @@ func (r *runner) applyDataStages(ctx context.Context) (*stage.Data, stage.Info, 
 	info := stage.Info{}
 	var data *stage.Data
 	for i, st := range r.spec.Pipeline.Data {
-		obj, params, err := newStage(st, stage.KindData)
+		obj, params, err := newStage(st, stage.KindData, r.opts.LocalFiles)
 		r.recordParams(i, st, params)
 		if err != nil {
 			return nil, nil, fmt.Errorf("data stage %s: %w", describe(st), err)
@@ -72,7 +72,7 @@ func (r *runner) buildModel(data *stage.Data, info stage.Info) (*engine.Network,
 	rng := rand.New(rand.NewPCG(r.spec.Seed, modelStream))
 	first := len(r.spec.Pipeline.Data)
 	for j, st := range model {
-		obj, params, err := newStage(st, stage.KindModel)
+		obj, params, err := newStage(st, stage.KindModel, nil)
 		r.recordParams(first+j, st, params)
 		if err != nil {
 			return nil, fmt.Errorf("model stage %s: %w", describe(st), err)
@@ -103,10 +103,11 @@ func (r *runner) buildModel(data *stage.Data, info stage.Info) (*engine.Network,
 	return net, nil
 }
 
-// newStage resolves a configured stage through the registry and builds it.
-// It returns the parameters with the class defaults filled in, or the
-// configured ones when the class is unknown.
-func newStage(st pipeline.Stage, kind stage.Kind) (any, stage.Params, error) {
+// newStage resolves a configured stage through the registry and builds it,
+// with string parameters found in local replaced by their local value (see
+// Options.LocalFiles). It returns the configured parameters with the class
+// defaults filled in, or the configured ones when the class is unknown.
+func newStage(st pipeline.Stage, kind stage.Kind, local map[string]string) (any, stage.Params, error) {
 	comp, err := stage.Lookup(st.Class)
 	if err != nil {
 		return nil, st.Params, err
@@ -131,7 +132,19 @@ func newStage(st pipeline.Stage, kind stage.Kind) (any, stage.Params, error) {
 		}
 	}
 
-	obj, err := comp.New(params)
+	built := params
+	if len(local) > 0 {
+		built = make(stage.Params, len(params))
+		for k, v := range params {
+			if text, ok := v.(string); ok {
+				if path, found := local[text]; found {
+					v = path
+				}
+			}
+			built[k] = v
+		}
+	}
+	obj, err := comp.New(built)
 	return obj, params, err
 }
 

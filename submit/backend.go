@@ -52,6 +52,12 @@ type Batch struct {
 	MaxRetries int
 	// TemplateFile, when set, replaces the backend's embedded template.
 	TemplateFile string
+	// PostURL, when set, is passed to every job as --post-url, so the job
+	// also posts its result to a `mosaic collect --listen` receiver.
+	PostURL string
+	// TokenFile is the absolute path of the receiver's token file, or empty
+	// when jobs read the token from MOSAIC_TOKEN.
+	TokenFile string
 }
 
 // RunIDs returns the run ids of the batch in list order.

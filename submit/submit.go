@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/mosaic-go/mosaic/deliver"
 	"github.com/mosaic-go/mosaic/pipeline"
 	"github.com/mosaic-go/mosaic/submit/layout"
 )
@@ -35,6 +36,13 @@ type Options struct {
 	// MaxRunning, MaxIdle and MaxRetries are passed to the backend; see
 	// Batch.
 	MaxRunning, MaxIdle, MaxRetries int
+	// PostURL, when set, makes every job also post its result to this
+	// `mosaic collect --listen` receiver; see Batch.
+	PostURL string
+	// TokenFile is the file of the receiver's bearer token, passed to the
+	// jobs by path (Slurm) or transferred with them (HTCondor). It is
+	// checked, made absolute, and never read into a submit description.
+	TokenFile string
 	// Now runs the submit commands and records the job ids in jobs.json;
 	// otherwise the report lists the commands to run.
 	Now bool
@@ -155,6 +163,10 @@ func newBatch(opts Options, res Resources, specs []pipeline.Spec) (*Batch, error
 	if err != nil {
 		return nil, err
 	}
+	tokenFile, err := checkDelivery(opts.PostURL, opts.TokenFile)
+	if err != nil {
+		return nil, err
+	}
 	r := opts.Resources
 	if r.GPUs == 0 {
 		r.GPUs = res.GPUs
@@ -170,7 +182,34 @@ func newBatch(opts Options, res Resources, specs []pipeline.Spec) (*Batch, error
 		MaxIdle:      opts.MaxIdle,
 		MaxRetries:   opts.MaxRetries,
 		TemplateFile: opts.TemplateFile,
+		PostURL:      opts.PostURL,
+		TokenFile:    tokenFile,
 	}, nil
+}
+
+// checkDelivery checks the receiver URL and the token file of --post-url,
+// and returns the token file's absolute path.
+func checkDelivery(postURL, tokenFile string) (string, error) {
+	if postURL == "" {
+		if tokenFile != "" {
+			return "", errors.New("--token-file is given without --post-url")
+		}
+		return "", nil
+	}
+	if _, err := deliver.ParseURL(postURL); err != nil {
+		return "", fmt.Errorf("--post-url: %w", err)
+	}
+	if tokenFile == "" {
+		return "", nil
+	}
+	abs, err := filepath.Abs(tokenFile)
+	if err != nil {
+		return "", fmt.Errorf("resolve token file %s: %w", tokenFile, err)
+	}
+	if _, err := deliver.ReadToken(abs); err != nil {
+		return "", fmt.Errorf("--token-file: %w", err)
+	}
+	return abs, nil
 }
 
 // writeBatch writes the specs, the run list and the descriptions, and

@@ -8,6 +8,11 @@
 // The second form is what Slurm job arrays run: the task executes the run on
 // line offset+SLURM_ARRAY_TASK_ID (counted from 0) of the run list.
 //
+// With --post-url URL, the result is also posted to a `mosaic collect
+// --listen` receiver, with retries, after the result file is written. The
+// bearer token comes from --token-file FILE or the MOSAIC_TOKEN environment
+// variable, never from a command-line value.
+//
 // Exit status:
 //
 //	0   the run finished, done or diverged; the result says which
@@ -15,10 +20,13 @@
 //	2   usage or spec error; no result is written
 //	85  a signal (SIGTERM, SIGUSR1, SIGUSR2, SIGINT) stopped the run after
 //	    its last checkpoint; no result is written, and the next start resumes
+//	86  the run ended and its result file is written, but posting it to
+//	    --post-url failed; the result file is in place for `mosaic collect`
 package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -39,6 +47,7 @@ const (
 	exitFailed       = 1
 	exitUsage        = 2
 	exitCheckpointed = 85
+	exitUndelivered  = 86
 )
 
 func main() {
@@ -47,7 +56,7 @@ func main() {
 
 // run executes mosaic-job with args and returns its exit status.
 func run(args []string, getenv func(string) string, stderr io.Writer) int {
-	j, err := resolve(args, getenv)
+	j, err := resolve(args, getenv, stderr)
 	if errors.Is(err, errHelp) {
 		return exitDone
 	}
@@ -64,6 +73,7 @@ func run(args []string, getenv func(string) string, stderr io.Writer) int {
 		Checkpoint: true,
 		Resume:     true,
 		GPUs:       AssignedGPUs(getenv),
+		LocalFiles: j.localFiles,
 		OnEpoch: func(epoch, total int, trainLoss, testLoss float64) {
 			fmt.Fprintf(stderr, "mosaic-job: run %s epoch %d/%d train_loss=%.6g test_loss=%.6g\n",
 				j.spec.RunID, epoch, total, trainLoss, testLoss)
@@ -73,11 +83,12 @@ func run(args []string, getenv func(string) string, stderr io.Writer) int {
 	if sig := caught.Load(); sig != nil && res.Status == result.StatusRunning {
 		return checkpointed(j, sig.(os.Signal), getenv, stderr)
 	}
-	return finish(j, res, stderr)
+	return finish(ctx, j, res, stderr)
 }
 
-// finish writes the result of a run that ended and returns the exit status.
-func finish(j *job, res *result.Result, stderr io.Writer) int {
+// finish writes the result of a run that ended, posts it when --post-url
+// is set, and returns the exit status.
+func finish(ctx context.Context, j *job, res *result.Result, stderr io.Writer) int {
 	code := exitDone
 	switch res.Status {
 	case result.StatusDone, result.StatusDiverged:
@@ -86,16 +97,47 @@ func finish(j *job, res *result.Result, stderr io.Writer) int {
 	}
 	res.ExitCode = &code
 
-	path, err := jobrunner.WriteResult(j.out, res)
-	if err != nil {
-		fmt.Fprintf(stderr, "mosaic-job: run %s: %v\n", j.spec.RunID, err)
-		return exitFailed
+	// The file comes first: if delivery fails, the scheduler's output
+	// transfer or a shared folder still brings the result home.
+	path, writeErr := jobrunner.WriteResult(j.out, res)
+	if writeErr != nil {
+		fmt.Fprintf(stderr, "mosaic-job: run %s: %v\n", j.spec.RunID, writeErr)
+	} else {
+		fmt.Fprintf(stderr, "mosaic-job: run %s %s after %d epochs, result %s\n", j.spec.RunID, res.Status, res.Epochs, path)
 	}
-	fmt.Fprintf(stderr, "mosaic-job: run %s %s after %d epochs, result %s\n", j.spec.RunID, res.Status, res.Epochs, path)
 	if res.Error != "" {
 		fmt.Fprintf(stderr, "mosaic-job: run %s error: %s\n", j.spec.RunID, res.Error)
 	}
+
+	if j.post != nil {
+		if err := post(ctx, j, res, stderr); err != nil {
+			fmt.Fprintf(stderr, "mosaic-job: run %s: %v\n", j.spec.RunID, err)
+			if writeErr != nil {
+				return exitFailed
+			}
+			fmt.Fprintf(stderr, "mosaic-job: run %s: result not delivered; collect %s with `mosaic collect`\n", j.spec.RunID, path)
+			return exitUndelivered
+		}
+	}
+	if writeErr != nil && j.post == nil {
+		return exitFailed
+	}
 	return code
+}
+
+// post sends the result to the receiver of --post-url.
+func post(ctx context.Context, j *job, res *result.Result, stderr io.Writer) error {
+	doc, err := json.Marshal(res)
+	if err != nil {
+		return fmt.Errorf("encode result: %w", err)
+	}
+	receipt, err := j.post.Post(ctx, doc)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "mosaic-job: run %s delivered to %s: %s (HTTP %d) after %d attempts\n",
+		j.spec.RunID, j.post.Endpoint(), receipt.Outcome, receipt.StatusCode, receipt.Attempts)
+	return nil
 }
 
 // checkpointed ends a run stopped by sig. Under Slurm, USR1 is the warning

@@ -6,12 +6,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"time"
 
+	"github.com/mosaic-go/mosaic/deliver"
 	"github.com/mosaic-go/mosaic/pipeline"
 	"github.com/mosaic-go/mosaic/stage"
 	"github.com/mosaic-go/mosaic/submit/layout"
@@ -28,11 +30,17 @@ type job struct {
 	// runDir is the folder of the per-run files, checkpoint included.
 	runDir    string
 	scheduler Scheduler
+	// post, when set, delivers the result to a `mosaic collect --listen`
+	// receiver after the result file is written.
+	post *deliver.Client
+	// localFiles maps configured data file paths to the local files that
+	// replace them (see localDataFiles).
+	localFiles map[string]string
 }
 
 // resolve parses args and finds the run spec, from --spec or from the run
 // list and the array task index.
-func resolve(args []string, getenv func(string) string) (*job, error) {
+func resolve(args []string, getenv func(string) string, stderr io.Writer) (*job, error) {
 	fs := flag.NewFlagSet("mosaic-job", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	specPath := fs.String("spec", "", "run spec file (pipelines/<run_id>.json)")
@@ -42,6 +50,10 @@ func resolve(args []string, getenv func(string) string) (*job, error) {
 	offset := fs.Int("offset", 0, "index in the run list of array task 0")
 	index := fs.Int("index", -1, "array task index (default: SLURM_ARRAY_TASK_ID)")
 	study := fs.String("study", "", "study folder: specs, results and run folders are found there")
+	postURL := fs.String("post-url", "", "also post the result to this `mosaic collect --listen` receiver, such as http://submit-host:8470")
+	tokenFile := fs.String("token-file", "", "file holding the receiver's bearer token (default: the "+deliver.TokenEnv+" environment variable)")
+	postAttempts := fs.Int("post-attempts", deliver.DefaultMaxAttempts, "requests made to deliver the result before giving up")
+	postMaxTime := fs.Duration("post-max-time", deliver.DefaultMaxTime, "time allowed to deliver the result, waits between attempts included")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fs.SetOutput(os.Stderr)
@@ -76,9 +88,39 @@ func resolve(args []string, getenv func(string) string) (*job, error) {
 		j.runDir = *runDir
 	}
 	if j.scheduler == Condor {
-		localizeDataFiles(&j.spec)
+		j.localFiles = localDataFiles(j.spec)
+	}
+	if j.post, err = newPoster(*postURL, *tokenFile, *postAttempts, *postMaxTime, getenv, stderr); err != nil {
+		return nil, err
 	}
 	return j, nil
+}
+
+// newPoster returns the client that delivers the result to postURL, or nil
+// when postURL is empty. Its retries are logged to stderr, without the
+// token.
+func newPoster(postURL, tokenFile string, attempts int, maxTime time.Duration, getenv func(string) string, stderr io.Writer) (*deliver.Client, error) {
+	if postURL == "" {
+		if tokenFile != "" {
+			return nil, errors.New("--token-file is given without --post-url")
+		}
+		return nil, nil
+	}
+	if attempts < 1 || maxTime <= 0 {
+		return nil, fmt.Errorf("invalid --post-attempts %d or --post-max-time %v: expected at least 1 and a positive duration", attempts, maxTime)
+	}
+	token, err := deliver.LoadToken(tokenFile, getenv)
+	if err != nil {
+		return nil, fmt.Errorf("--post-url %s: %w", postURL, err)
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	return deliver.New(deliver.Options{
+		URL:         postURL,
+		Token:       token,
+		MaxAttempts: attempts,
+		MaxTime:     maxTime,
+		Logger:      logger.With("component", "deliver"),
+	})
 }
 
 func (j *job) fromSpec(path, study, out, runDir string) error {
@@ -132,32 +174,36 @@ func (j *job) fromList(list, study string, offset, index int, getenv func(string
 	return nil
 }
 
-// localizeDataFiles points each data stage's "path" parameter at the file of
-// the same name in the working folder when the configured file is missing:
+// localDataFiles maps each data stage's "path" parameter to the file of the
+// same name in the working folder when the configured file is missing:
 // HTCondor transfers the data files (see submit/condor.DataFiles) into the
-// job's scratch folder, where the submit machine's paths do not exist.
-func localizeDataFiles(spec *pipeline.Spec) {
-	for i := range spec.Pipeline.Data {
-		st := &spec.Pipeline.Data[i]
+// job's scratch folder, where the submit machine's paths do not exist. The
+// spec keeps the configured path, so the run's data seed and recorded
+// parameters are those of the same run anywhere else.
+func localDataFiles(spec pipeline.Spec) map[string]string {
+	local := map[string]string{}
+	for _, st := range spec.Pipeline.Data {
 		raw, ok := st.Params["path"]
 		if !ok {
 			continue
 		}
-		path := stage.ToString(raw)
+		configured := stage.ToString(raw)
+		path := configured
 		if !filepath.IsAbs(path) {
 			path = filepath.Join(spec.Pipeline.BaseDir, path)
 		}
 		if _, err := os.Stat(path); err == nil {
 			continue
 		}
-		local, err := filepath.Abs(filepath.Base(path))
+		abs, err := filepath.Abs(filepath.Base(path))
 		if err != nil {
 			continue
 		}
-		if _, err := os.Stat(local); err == nil {
-			st.Params["path"] = local
+		if _, err := os.Stat(abs); err == nil {
+			local[configured] = abs
 		}
 	}
+	return local
 }
 
 // requeueSlurm asks Slurm to requeue this array task, within 30 seconds.

@@ -35,6 +35,8 @@ func submitCommand() *cli.Command {
 			&cli.IntFlag{Name: "gpus", Usage: "GPUs per run (default 1 when need_gpu = True, else 0)"},
 			&cli.StringFlag{Name: "job-binary", Usage: "the static mosaic-job binary (default: beside mosaic, then on PATH)"},
 			&cli.StringFlag{Name: "template", Usage: "text/template file replacing the built-in submit description (fields in docs/cluster.md)"},
+			&cli.StringFlag{Name: "post-url", Usage: "jobs also post their result to this `mosaic collect --listen` receiver, such as http://submit-host:8470"},
+			&cli.StringFlag{Name: "token-file", Usage: "with --post-url: file holding the receiver's token; HTCondor transfers it with each job, Slurm jobs read it by path (default on Slurm: MOSAIC_TOKEN in the sbatch environment)"},
 		},
 		Action: submitAction,
 	}
@@ -61,6 +63,8 @@ func submitAction(c *cli.Context) error {
 		MaxRunning:   c.Int("max-running"),
 		MaxIdle:      c.Int("max-idle"),
 		MaxRetries:   c.Int("max-retries"),
+		PostURL:      c.String("post-url"),
+		TokenFile:    c.String("token-file"),
 		Now:          c.Bool("now"),
 		DryRun:       c.Bool("dry-run"),
 	}
@@ -99,6 +103,10 @@ func printSubmitReport(w io.Writer, opts submit.Options, r *submit.Report) {
 	}
 	for _, p := range r.Paths {
 		fmt.Fprintf(w, "wrote %s\n", p)
+	}
+	if opts.PostURL != "" {
+		fmt.Fprintf(w, "jobs post their results to %s: keep `mosaic collect --listen` running there; "+
+			"results not delivered (exit 86) stay in %s/results\n", opts.PostURL, strings.TrimRight(opts.Out, "/"))
 	}
 	if opts.Now {
 		for _, j := range r.Jobs {

@@ -6,6 +6,7 @@ package condor
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"regexp"
@@ -25,6 +26,10 @@ const DefaultMaxRetries = 3
 // CheckpointExitCode is the exit code with which mosaic-job tells HTCondor
 // that it saved a checkpoint and must be restarted.
 const CheckpointExitCode = 85
+
+// UndeliveredExitCode is the exit code of mosaic-job when its result file
+// is written but posting it to --post-url failed.
+const UndeliveredExitCode = 86
 
 // Backend submits runs with condor_submit.
 type Backend struct{}
@@ -56,6 +61,12 @@ type Description struct {
 	MaxRetries, MaxIdle int
 	// CheckpointExitCode is the checkpoint_exit_code, 85.
 	CheckpointExitCode int
+	// PostURL, when set, is the receiver jobs post their result to, with
+	// the token file TokenFile (absolute, transferred with every job) read
+	// on the node as TokenFileName.
+	PostURL, TokenFile, TokenFileName string
+	// UndeliveredExitCode is mosaic-job's exit code when posting failed, 86.
+	UndeliveredExitCode int
 }
 
 // Name returns "condor".
@@ -71,28 +82,37 @@ func (*Backend) Render(_ context.Context, b *submit.Batch) ([]submit.Description
 	if err != nil {
 		return nil, err
 	}
+	if err := checkDelivery(b, files); err != nil {
+		return nil, err
+	}
 	retries := b.MaxRetries
 	if retries <= 0 {
 		retries = DefaultMaxRetries
 	}
 	data := Description{
-		StudyDir:           b.Paths.Dir,
-		Submission:         b.Submission,
-		Count:              len(b.Specs),
-		JobBinary:          b.JobBinary,
-		ListFile:           b.ListFile,
-		PipelinesDir:       b.Paths.Pipelines(),
-		ResultsDir:         b.Paths.Results(),
-		LogDir:             b.Paths.Logs(),
-		DataFiles:          files,
-		CPUs:               max(1, b.Resources.CPUs),
-		MemMB:              b.Resources.MemMB,
-		GPUs:               b.Resources.GPUs,
-		TimeMinutes:        b.Resources.TimeMinutes,
-		TimeSeconds:        b.Resources.TimeMinutes * 60,
-		MaxRetries:         retries,
-		MaxIdle:            b.MaxIdle,
-		CheckpointExitCode: CheckpointExitCode,
+		StudyDir:            b.Paths.Dir,
+		Submission:          b.Submission,
+		Count:               len(b.Specs),
+		JobBinary:           b.JobBinary,
+		ListFile:            b.ListFile,
+		PipelinesDir:        b.Paths.Pipelines(),
+		ResultsDir:          b.Paths.Results(),
+		LogDir:              b.Paths.Logs(),
+		DataFiles:           files,
+		CPUs:                max(1, b.Resources.CPUs),
+		MemMB:               b.Resources.MemMB,
+		GPUs:                b.Resources.GPUs,
+		TimeMinutes:         b.Resources.TimeMinutes,
+		TimeSeconds:         b.Resources.TimeMinutes * 60,
+		MaxRetries:          retries,
+		MaxIdle:             b.MaxIdle,
+		CheckpointExitCode:  CheckpointExitCode,
+		PostURL:             b.PostURL,
+		TokenFile:           b.TokenFile,
+		UndeliveredExitCode: UndeliveredExitCode,
+	}
+	if b.TokenFile != "" {
+		data.TokenFileName = filepath.Base(b.TokenFile)
 	}
 
 	var text bytes.Buffer
@@ -105,6 +125,36 @@ func (*Backend) Render(_ context.Context, b *submit.Batch) ([]submit.Description
 		Offset: 0,
 		Count:  len(b.Specs),
 	}}, nil
+}
+
+// checkDelivery checks what --post-url needs on HTCondor: a token file,
+// since jobs do not get the submitter's environment, whose path
+// transfer_input_files can hold and whose name collides with no data file
+// in the job's scratch folder.
+func checkDelivery(b *submit.Batch, dataFiles []string) error {
+	if b.PostURL == "" {
+		return nil
+	}
+	if strings.ContainsAny(b.PostURL, "\"' ") {
+		return fmt.Errorf("--post-url %q: HTCondor's arguments cannot hold a quote or space; encode them in the URL", b.PostURL)
+	}
+	if b.TokenFile == "" {
+		return errors.New("--post-url on HTCondor needs --token-file: the file is transferred with each job, " +
+			"because HTCondor jobs do not get the submitter's environment")
+	}
+	if strings.ContainsAny(b.TokenFile, ", \"") {
+		return fmt.Errorf("token file %s: HTCondor's transfer_input_files cannot hold a path with a comma, space or quote; move the file", b.TokenFile)
+	}
+	name := filepath.Base(b.TokenFile)
+	for _, f := range dataFiles {
+		if filepath.Base(f) == name {
+			return fmt.Errorf("token file %s and data file %s have the same name %s, which would collide in the job's scratch folder; rename the token file", b.TokenFile, f, name)
+		}
+	}
+	if strings.HasSuffix(name, ".json") || name == "mosaic-checkpoint" {
+		return fmt.Errorf("token file %s: its name could collide with a run spec, result or checkpoint in the job's scratch folder; rename it", b.TokenFile)
+	}
+	return nil
 }
 
 // DataFiles returns the files the data stages of specs read, resolved

@@ -114,3 +114,35 @@ func TestParseJobID(t *testing.T) {
 		t.Error("ParseJobID accepted an error message")
 	}
 }
+
+func TestRenderPostGolden(t *testing.T) {
+	b := testBatch()
+	b.PostURL, b.TokenFile = "https://submit-host:8470", "/home/me/.mosaic/token"
+	descs, err := (&Backend{}).Render(context.Background(), b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkGolden(t, "post.sub", descs[0].Text)
+}
+
+func TestRenderPostChecks(t *testing.T) {
+	cases := map[string]struct {
+		url, token, want string
+	}{
+		"no token file":   {"http://submit-host:8470", "", "needs --token-file"},
+		"quote in URL":    {`http://submit-host:8470/a"b`, "/home/me/token", "quote or space"},
+		"space in path":   {"http://submit-host:8470", "/home/me/my token", "comma, space or quote"},
+		"data file name":  {"http://submit-host:8470", "/home/me/iris.csv", "same name iris.csv"},
+		"json token name": {"http://submit-host:8470", "/home/me/token.json", "rename it"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			b := testBatch()
+			b.PostURL, b.TokenFile = tc.url, tc.token
+			_, err := (&Backend{}).Render(context.Background(), b)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %v, want one containing %q", err, tc.want)
+			}
+		})
+	}
+}

@@ -66,6 +66,10 @@ type Script struct {
 	SignalSeconds int
 	// Partition is empty for the cluster's default partition.
 	Partition string
+	// PostURL, when set, is the receiver tasks post their result to, with
+	// the token read from TokenFile on the node, or from MOSAIC_TOKEN when
+	// TokenFile is empty.
+	PostURL, TokenFile string
 }
 
 // Name returns "slurm".
@@ -126,6 +130,8 @@ func (s *Backend) script(b *submit.Batch, offset, count int) Script {
 		GPUs:          b.Resources.GPUs,
 		SignalSeconds: signal,
 		Partition:     s.Partition,
+		PostURL:       b.PostURL,
+		TokenFile:     b.TokenFile,
 	}
 }
 

@@ -202,3 +202,15 @@ func TestParseMaxArraySize(t *testing.T) {
 		t.Error("found a MaxArraySize in output without one")
 	}
 }
+
+func TestRenderPostGolden(t *testing.T) {
+	for name, tokenFile := range map[string]string{"post.sbatch": "/home/me/.mosaic/token", "post-env.sbatch": ""} {
+		b := testBatch(2)
+		b.PostURL, b.TokenFile = "http://submit-host:8470", tokenFile
+		descs, err := (&Backend{Run: fakeScontrol(1001)}).Render(context.Background(), b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkGolden(t, name, descs[0].Text)
+	}
+}
