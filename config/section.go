@@ -71,7 +71,7 @@ func (p *parser) checkPathToClass(section, value string) {
 	if strings.HasSuffix(strings.ToLower(unquote(value)), ".py") {
 		p.fail(section, keyPathToClass, fmt.Errorf("invalid value %q: mosaic cannot load Python classes. "+
 			"In Go a class is a registered component: write a Go package whose init function calls stage.Register, "+
-			"then build mosaic with a blank import of that package, and remove path_to_class", value))
+			"then build mosaic with a blank import of that package (docs/components.md and examples/custom show how), and remove path_to_class", value))
 	}
 }
 

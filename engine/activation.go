@@ -104,15 +104,31 @@ func (a *Activation) OutShape(in []int) ([]int, error) {
 	return append([]int(nil), in...), nil
 }
 
-// Forward applies the function to every value.
+// Forward applies the function to every value. relu and leaky_relu run
+// loops of their own, because calling a.f per value costs more than the
+// function itself.
 func (a *Activation) Forward(in, out []float32, n int) {
 	out = out[:len(in)]
-	for i, x := range in {
-		out[i] = a.f(x)
+	switch a.name {
+	case "relu":
+		reluForward(in, out)
+	case "leaky_relu":
+		for i, x := range in {
+			if x > 0 {
+				out[i] = x
+			} else {
+				out[i] = LeakyReLUSlope * x
+			}
+		}
+	default:
+		for i, x := range in {
+			out[i] = a.f(x)
+		}
 	}
 }
 
-// Backward multiplies dOut by the derivative at each input.
+// Backward multiplies dOut by the derivative at each input. relu masks dOut
+// instead, so an inactive unit passes back 0 even for a NaN or infinite dOut.
 func (a *Activation) Backward(in, out, dOut, dIn []float32, n int) {
 	if dIn == nil {
 		return
@@ -120,8 +136,47 @@ func (a *Activation) Backward(in, out, dOut, dIn []float32, n int) {
 	out = out[:len(in)]
 	dOut = dOut[:len(in)]
 	dIn = dIn[:len(in)]
+	switch a.name {
+	case "relu":
+		reluBackward(in, dOut, dIn)
+	case "leaky_relu":
+		for i, x := range in {
+			if x > 0 {
+				dIn[i] = dOut[i]
+			} else {
+				dIn[i] = LeakyReLUSlope * dOut[i]
+			}
+		}
+	default:
+		for i, x := range in {
+			dIn[i] = dOut[i] * a.df(x, out[i])
+		}
+	}
+}
+
+// reluForwardGeneric is the relu of activationFuncs over a slice.
+func reluForwardGeneric(in, out []float32) {
+	out = out[:len(in)]
 	for i, x := range in {
-		dIn[i] = dOut[i] * a.df(x, out[i])
+		if x > 0 {
+			out[i] = x
+		} else {
+			out[i] = 0
+		}
+	}
+}
+
+// reluBackwardGeneric sets dIn[i] = dOut[i] where in[i] > 0 and 0
+// elsewhere: the relu derivative is 0 at 0, as in PyTorch, and a NaN or
+// infinite dOut does not leak through an inactive unit.
+func reluBackwardGeneric(in, dOut, dIn []float32) {
+	dOut, dIn = dOut[:len(in)], dIn[:len(in)]
+	for i, x := range in {
+		if x > 0 {
+			dIn[i] = dOut[i]
+		} else {
+			dIn[i] = 0
+		}
 	}
 }
 

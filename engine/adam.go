@@ -42,23 +42,17 @@ func (a *Adam) Steps() int64 { return a.step }
 func (a *Adam) Step() {
 	a.step++
 	t := float64(a.step)
-	biasCorrection1 := 1 - math.Pow(a.Beta1, t)
-	biasCorrection2Sqrt := float32(math.Sqrt(1 - math.Pow(a.Beta2, t)))
-	stepSize := float32(a.LR / biasCorrection1)
-	beta1, beta2 := float32(a.Beta1), float32(a.Beta2)
-	oneMinusBeta1, oneMinusBeta2 := float32(1-a.Beta1), float32(1-a.Beta2)
-	eps := float32(a.Eps)
-
+	c := adamCoefficients{
+		beta1:               float32(a.Beta1),
+		oneMinusBeta1:       float32(1 - a.Beta1),
+		beta2:               float32(a.Beta2),
+		oneMinusBeta2:       float32(1 - a.Beta2),
+		biasCorrection2Sqrt: float32(math.Sqrt(1 - math.Pow(a.Beta2, t))),
+		stepSize:            float32(a.LR / (1 - math.Pow(a.Beta1, t))),
+		eps:                 float32(a.Eps),
+	}
 	for i, p := range a.params {
-		value := p.Value
-		m, v, grad := a.m[i][:len(value)], a.v[i][:len(value)], p.Grad[:len(value)]
-		for j, g := range grad {
-			mj := m[j]*beta1 + oneMinusBeta1*g
-			vj := v[j]*beta2 + oneMinusBeta2*g*g
-			m[j], v[j] = mj, vj
-			denom := sqrt32(vj)/biasCorrection2Sqrt + eps
-			value[j] -= stepSize * mj / denom
-		}
+		adamUpdate(p.Value, a.m[i], a.v[i], p.Grad, &c)
 	}
 }
 

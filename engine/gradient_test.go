@@ -41,6 +41,14 @@ func checkLayerGradients(t *testing.T, layer Layer, inSize, outSize int) {
 	t.Helper()
 	rng := rand.New(rand.NewPCG(7, 11))
 	in := randomAwayFromZero(rng, gradBatch*inSize)
+	checkLayerGradientsAt(t, layer, in, outSize)
+}
+
+// checkLayerGradientsAt runs the check of checkLayerGradients at the given
+// input of gradBatch samples.
+func checkLayerGradientsAt(t *testing.T, layer Layer, in []float32, outSize int) {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(13, 17))
 	weights := randomAwayFromZero(rng, gradBatch*outSize)
 	out := make([]float32, gradBatch*outSize)
 
@@ -104,9 +112,17 @@ func TestActivationGradients(t *testing.T) {
 func TestLossGradients(t *testing.T) {
 	const n, dim = 4, 3
 	rng := rand.New(rand.NewPCG(3, 4))
+	// A nil target is built from the predictions by offsetTargets, so that
+	// no finite difference crosses the kinks of L1Loss, SmoothL1Loss and
+	// HuberLoss.
 	targets := map[string][]float32{
-		"MSELoss":          randomAwayFromZero(rng, n*dim),
-		"CrossEntropyLoss": {2, 0, 1, 2},
+		"MSELoss":           randomAwayFromZero(rng, n*dim),
+		"CrossEntropyLoss":  {2, 0, 1, 2},
+		"NLLLoss":           {1, 2, 0, 0},
+		"BCEWithLogitsLoss": {0, 1, 0, 1, 0.25, 0, 0, 0, 1, 0.5, 1, 0},
+		"L1Loss":            nil,
+		"SmoothL1Loss":      nil,
+		"HuberLoss":         nil,
 	}
 	for _, name := range Losses() {
 		t.Run(name, func(t *testing.T) {
@@ -114,18 +130,25 @@ func TestLossGradients(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			target, known := targets[name]
+			if !known {
+				t.Fatalf("no targets for loss %s in this test", name)
+			}
 			pred := randomAwayFromZero(rng, n*dim)
+			if target == nil {
+				target = offsetTargets(pred)
+			}
 			grad := make([]float32, n*dim)
-			value := loss.Compute(pred, targets[name], n, dim, grad)
-			if again := loss.Compute(pred, targets[name], n, dim, nil); again != value {
+			value := loss.Compute(pred, target, n, dim, grad)
+			if again := loss.Compute(pred, target, n, dim, nil); again != value {
 				t.Fatalf("loss with gradient %g, without %g", value, again)
 			}
 			for i := range pred {
 				saved := pred[i]
 				pred[i] = saved + fdStep
-				plus := loss.Compute(pred, targets[name], n, dim, nil)
+				plus := loss.Compute(pred, target, n, dim, nil)
 				pred[i] = saved - fdStep
-				minus := loss.Compute(pred, targets[name], n, dim, nil)
+				minus := loss.Compute(pred, target, n, dim, nil)
 				pred[i] = saved
 				if got := (plus - minus) / (2 * fdStep); !closeEnough(got, float64(grad[i])) {
 					t.Errorf("prediction %d: analytic gradient %g, finite difference %g", i, grad[i], got)
@@ -133,4 +156,15 @@ func TestLossGradients(t *testing.T) {
 			}
 		})
 	}
+}
+
+// offsetTargets returns pred shifted by ±0.5 or ±1.5 per value, so every
+// difference is at least 0.49 away from 0 and from ±1.
+func offsetTargets(pred []float32) []float32 {
+	offsets := []float32{0.5, -1.5, -0.5, 1.5}
+	out := make([]float32, len(pred))
+	for i, p := range pred {
+		out[i] = p - offsets[i%len(offsets)]
+	}
+	return out
 }

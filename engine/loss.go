@@ -23,7 +23,9 @@ type Loss interface {
 }
 
 // Losses returns the names NewLoss accepts, sorted.
-func Losses() []string { return []string{"CrossEntropyLoss", "MSELoss"} }
+func Losses() []string {
+	return []string{"BCEWithLogitsLoss", "CrossEntropyLoss", "HuberLoss", "L1Loss", "MSELoss", "NLLLoss", "SmoothL1Loss"}
+}
 
 // NewLoss returns the loss of the given PyTorch class name, one of Losses().
 func NewLoss(name string) (Loss, error) {
@@ -32,6 +34,16 @@ func NewLoss(name string) (Loss, error) {
 		return MSELoss{}, nil
 	case "CrossEntropyLoss":
 		return CrossEntropyLoss{}, nil
+	case "L1Loss":
+		return L1Loss{}, nil
+	case "SmoothL1Loss":
+		return SmoothL1Loss{}, nil
+	case "HuberLoss":
+		return HuberLoss{}, nil
+	case "BCEWithLogitsLoss":
+		return BCEWithLogitsLoss{}, nil
+	case "NLLLoss":
+		return NLLLoss{}, nil
 	}
 	return nil, fmt.Errorf("unknown loss %q: known losses are %s", name, strings.Join(Losses(), ", "))
 }

@@ -16,6 +16,7 @@ import (
 func (tr *trainer) evaluate() (loss, accuracy float64) {
 	set := tr.data.Test
 	features := set.Features()
+	tr.net.SetTraining(false)
 	var lossSum float64
 	correct := 0
 	for start := 0; start < set.N; start += evalChunk {

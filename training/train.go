@@ -63,8 +63,10 @@ const evalChunk = 1024
 // the right class. The last minibatch of an epoch may be smaller than
 // data.BatchSize.
 //
-// With MSELoss on a classification set, each class index becomes a one-hot
-// target vector of data.Train.Classes values, as PyTorch users do by hand.
+// With a loss that takes float targets (MSELoss, L1Loss, SmoothL1Loss,
+// HuberLoss, BCEWithLogitsLoss) on a classification set, each class index
+// becomes a one-hot target vector of data.Train.Classes values, as PyTorch
+// users do by hand.
 //
 // If the context is cancelled, Train stops between minibatches, discards the
 // partial epoch and returns ctx.Err() with the Outcome of the completed

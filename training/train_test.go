@@ -296,7 +296,7 @@ func TestTrainRejectsBadInput(t *testing.T) {
 	}{
 		{"zero epochs", mlp(t, 1, 2, 3), classificationData(), Options{LR: 0.1, Loss: "MSELoss"}, "epochs 0"},
 		{"negative lr", mlp(t, 1, 2, 3), classificationData(), Options{Epochs: 1, LR: -1, Loss: "MSELoss"}, "learning rate -1"},
-		{"unknown loss", mlp(t, 1, 2, 3), classificationData(), Options{Epochs: 1, LR: 0.1, Loss: "L1Loss"}, "known losses"},
+		{"unknown loss", mlp(t, 1, 2, 3), classificationData(), Options{Epochs: 1, LR: 0.1, Loss: "KLDivLoss"}, "known losses"},
 		{"wrong outputs", mlp(t, 1, 2, 4), classificationData(), Options{Epochs: 1, LR: 0.1, Loss: "MSELoss"}, "3 classes"},
 		{"wrong inputs", mlp(t, 1, 3, 3), classificationData(), Options{Epochs: 1, LR: 0.1, Loss: "MSELoss"}, "network takes 3"},
 		{"class out of range", mlp(t, 1, 2, 3), &stage.Data{Train: badLabel, Test: blobs(9, 2), BatchSize: 4},

@@ -120,6 +120,10 @@ func (tr *trainer) shuffle(epoch int) {
 // context ends between minibatches.
 func (tr *trainer) trainEpoch(ctx context.Context, epoch int) (loss, accuracy float64, err error) {
 	tr.shuffle(epoch)
+	// Layers such as dropout behave differently while training; evaluate
+	// switches them back.
+	tr.net.SetTraining(true)
+	defer tr.net.SetTraining(false)
 	var lossSum float64
 	batches, seen, correct := 0, 0, 0
 	for start := 0; start < len(tr.perm); start += tr.data.BatchSize {

@@ -1,19 +1,10 @@
 // Command mosaic expands, runs, submits, collects and analyses model
-// comparison studies declared in one INI file.
+// comparison studies declared in one INI file. The commands live in package
+// mosaiccli, so that a program with more stage classes can reuse them.
 package main
 
-import (
-	"fmt"
-	"os"
-
-	// The built-in stages: csv, normalize, mlp_brick, mlp_funnel.
-	_ "github.com/mosaic-go/mosaic/stage/builtin"
-)
+import "github.com/mosaic-go/mosaic/mosaiccli"
 
 func main() {
-	app := newApp()
-	if err := app.Run(interspersed(app, os.Args)); err != nil {
-		fmt.Fprintln(os.Stderr, "mosaic:", err)
-		os.Exit(1)
-	}
+	mosaiccli.Main()
 }

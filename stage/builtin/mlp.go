@@ -2,6 +2,7 @@ package builtin
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strings"
 
@@ -26,6 +27,8 @@ func mlpComponent(name string, funnel bool, doc string) *stage.Component {
 			{Name: "length", Type: stage.Int, Required: true, Doc: "number of hidden layers, at least 1"},
 			{Name: "activation", Type: stage.String, Default: "relu", Choices: engine.Activations(),
 				Doc: "activation after every hidden layer"},
+			{Name: "dropout", Type: stage.Float, Default: 0.0,
+				Doc: "probability of dropping each hidden unit during training, in [0, 1); 0 adds no dropout layer"},
 		},
 		New: func(p stage.Params) (any, error) { return NewMLP(name, funnel, p) },
 	}
@@ -46,6 +49,10 @@ type MLP struct {
 	Length int
 	// Activation is one of engine.Activations().
 	Activation string
+	// Dropout is the probability, in [0, 1), with which a dropout layer
+	// after each hidden activation drops a unit during training; 0 adds no
+	// dropout layers.
+	Dropout float64
 }
 
 var _ stage.ModelStage = (*MLP)(nil)
@@ -72,6 +79,11 @@ func NewMLP(class string, funnel bool, p stage.Params) (*MLP, error) {
 	}
 	if !slices.Contains(engine.Activations(), m.Activation) {
 		return nil, fmt.Errorf("%s: invalid activation %q: expected one of %s", class, m.Activation, strings.Join(engine.Activations(), ", "))
+	}
+	r := &paramReader{class: class, params: p}
+	r.float("dropout", &m.Dropout, func(f float64) bool { return f >= 0 && f < 1 }, "a probability in [0, 1)")
+	if r.err != nil {
+		return nil, r.err
 	}
 	return m, nil
 }
@@ -121,6 +133,11 @@ func (m *MLP) Build(ctx *stage.BuildContext) (stage.Info, error) {
 		if err := ctx.Net.Add(act); err != nil {
 			return nil, fmt.Errorf("%s: hidden layer %d: %w", m.Class, i+1, err)
 		}
+		if m.Dropout > 0 {
+			if err := m.addDropout(ctx.Net, ctx.Rand); err != nil {
+				return nil, fmt.Errorf("%s: hidden layer %d: %w", m.Class, i+1, err)
+			}
+		}
 	}
 	if ctx.Last {
 		if err := ctx.Net.Add(engine.NewDense(ctx.Net.OutSize(), ctx.OutputSize, ctx.Rand)); err != nil {
@@ -132,4 +149,13 @@ func (m *MLP) Build(ctx *stage.BuildContext) (stage.Info, error) {
 		"hidden_widths":   widths,
 		"nb_params_stage": ctx.Net.NumParams() - before,
 	}, nil
+}
+
+// addDropout appends a dropout layer of probability m.Dropout.
+func (m *MLP) addDropout(net *engine.Network, rng *rand.Rand) error {
+	d, err := engine.NewDropout(m.Dropout, rng)
+	if err != nil {
+		return err
+	}
+	return net.Add(d)
 }

@@ -1,4 +1,4 @@
-package main
+package mosaiccli
 
 import (
 	"github.com/urfave/cli/v2"
