@@ -32,6 +32,10 @@ func WriteResult(dir string, r *result.Result) (string, error) {
 	}
 	doc = append(doc, '\n')
 
+	// The folder may not exist yet: a job's first result creates results/.
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", fmt.Errorf("write result %s: %w", r.RunID, err)
+	}
 	path := filepath.Join(dir, r.RunID+".json")
 	err = writeAtomic(path, func(w io.Writer) error {
 		_, err := w.Write(doc)

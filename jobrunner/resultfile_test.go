@@ -129,3 +129,14 @@ func TestWriteResultRejectsBadRunID(t *testing.T) {
 		}
 	}
 }
+
+func TestWriteResultCreatesFolder(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "study", "results")
+	path, err := WriteResult(dir, sampleResult())
+	if err != nil {
+		t.Fatalf("write into a missing folder: %v", err)
+	}
+	if _, err := ReadResult(path); err != nil {
+		t.Errorf("read back: %v", err)
+	}
+}

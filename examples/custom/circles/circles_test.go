@@ -99,3 +99,55 @@ func TestCustomMosaic(t *testing.T) {
 		t.Errorf("best test accuracy %.3f, want at least 0.9 for the width-8 MLP on circles", best)
 	}
 }
+
+// TestCustomMosaicJob builds the custom cluster job and trains one circles
+// run from a spec that the custom mosaic submit wrote.
+func TestCustomMosaicJob(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the mosaic and mosaic-job commands")
+	}
+	dir := t.TempDir()
+	exe := filepath.Join(dir, "mosaic-circles")
+	job := filepath.Join(dir, "mosaic-job-circles")
+	for bin, pkg := range map[string]string{
+		exe: "github.com/mosaic-go/mosaic/examples/custom/cmd/mosaic",
+		job: "github.com/mosaic-go/mosaic/examples/custom/cmd/mosaic-job",
+	} {
+		build := exec.Command("go", "build", "-o", bin, pkg)
+		build.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := build.CombinedOutput(); err != nil {
+			t.Fatalf("go build %s: %v\n%s", pkg, err, out)
+		}
+	}
+
+	config, err := os.ReadFile("../circles.ini")
+	if err != nil {
+		t.Fatal(err)
+	}
+	study := filepath.Join(dir, "circles.ini")
+	if err := os.WriteFile(study, config, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(exe, "submit", "--condor", study, "--out", filepath.Join(dir, "study"), "--job-binary", job).CombinedOutput()
+	if err != nil {
+		t.Fatalf("mosaic submit: %v\n%s", err, out)
+	}
+	specs, err := filepath.Glob(filepath.Join(dir, "study", "pipelines", "*.json"))
+	if err != nil || len(specs) == 0 {
+		t.Fatalf("submit wrote no run spec (%v)\n%s", err, out)
+	}
+
+	results := filepath.Join(dir, "results")
+	out, err = exec.Command(job, "--spec", specs[0], "--out", results, "--run-dir", filepath.Join(dir, "run")).CombinedOutput()
+	if err != nil {
+		t.Fatalf("mosaic-job: %v\n%s", err, out)
+	}
+	doc, err := os.ReadFile(filepath.Join(results, strings.TrimSuffix(filepath.Base(specs[0]), ".json")+".json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(doc), `"status": "done"`) && !strings.Contains(string(doc), `"status":"done"`) {
+		t.Errorf("the circles run is not done:\n%.400s", doc)
+	}
+}
+
