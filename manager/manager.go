@@ -106,7 +106,7 @@ func Expand(path string, maxPipelines int) (*Plan, error) {
 		maxPipelines = config.DefaultMaxPipelines
 	}
 	if err := cfg.CheckCount(maxPipelines); err != nil {
-		return nil, fmt.Errorf("%w (raise the limit with --max-pipelines)", err)
+		return nil, err
 	}
 	for _, name := range cfg.Process.LossFunction {
 		if _, err := engine.NewLoss(name); err != nil {
