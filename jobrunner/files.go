@@ -2,7 +2,9 @@ package jobrunner
 
 import (
 	"bufio"
+	"crypto/sha256"
 	"encoding/csv"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -90,6 +92,16 @@ func (r *runner) loadCheckpoint() (*training.Checkpoint, error) {
 	}
 	defer f.Close()
 
+	// A checkpoint of another pipeline, or of data files that changed since,
+	// would silently bring back stale curves: start over instead.
+	if key, err := os.ReadFile(path + keySuffix); err != nil || string(key) != r.checkpointKey() {
+		r.log.Warn("checkpoint does not match the run's spec and data files, starting at epoch 1", "path", path)
+		f.Close()
+		if err := os.Remove(path); err != nil {
+			return nil, fmt.Errorf("remove stale checkpoint: %w", err)
+		}
+		return nil, nil
+	}
 	cp, err := training.ReadCheckpoint(bufio.NewReader(f))
 	if err != nil {
 		return nil, fmt.Errorf("read checkpoint %s: %w", path, err)
@@ -100,9 +112,32 @@ func (r *runner) loadCheckpoint() (*training.Checkpoint, error) {
 	return cp, nil
 }
 
-// writeCheckpoint replaces checkpoint.bin with cp.
+// keySuffix names the file beside checkpoint.bin that holds the key of the
+// run the checkpoint belongs to (see checkpointKey).
+const keySuffix = ".key"
+
+// checkpointKey identifies what a checkpoint was trained on: the run, its
+// pipeline and its data (the data cache key, which covers the data stages,
+// the data seed and the size and modification time of the input files).
+// It is computed once per run.
+func (r *runner) checkpointKey() string {
+	if r.ckptKey == "" {
+		sum := sha256.Sum256([]byte(r.spec.RunID + "\n" + r.spec.Pipeline.ID + "\n" + DataKey(r.spec)))
+		r.ckptKey = hex.EncodeToString(sum[:])
+	}
+	return r.ckptKey
+}
+
+// writeCheckpoint replaces checkpoint.bin with cp, after its key file.
 func (r *runner) writeCheckpoint(cp *training.Checkpoint) error {
 	path := filepath.Join(r.dir, CheckpointFile)
+	if !r.keyWritten {
+		key := []byte(r.checkpointKey())
+		if err := writeAtomic(path+keySuffix, func(w io.Writer) error { _, err := w.Write(key); return err }); err != nil {
+			return fmt.Errorf("write checkpoint key: %w", err)
+		}
+		r.keyWritten = true
+	}
 	if err := writeAtomic(path, cp.Write); err != nil {
 		return fmt.Errorf("write checkpoint: %w", err)
 	}

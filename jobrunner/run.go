@@ -75,6 +75,11 @@ const maxStackLines = 40
 
 // runner holds the state of one Run call.
 type runner struct {
+	// ckptKey caches checkpointKey; keyWritten tells whether this run wrote
+	// the key file beside its checkpoint.
+	ckptKey    string
+	keyWritten bool
+
 	spec pipeline.Spec
 	opts Options
 	res  *result.Result

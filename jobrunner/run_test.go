@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mosaic-go/mosaic/pipeline"
 	"github.com/mosaic-go/mosaic/result"
@@ -328,5 +329,52 @@ func TestRunResumeMatchesUninterrupted(t *testing.T) {
 	log, _ := os.ReadFile(filepath.Join(dir, LogFile))
 	if !bytes.Contains(log, []byte("run interrupted")) || !bytes.Contains(log, []byte("resuming from checkpoint")) {
 		t.Errorf("run.log does not keep both parts of the run:\n%s", log)
+	}
+}
+
+// TestRunIgnoresStaleCheckpoint edits the data file after a finished run:
+// the next run in the same folder must train again, not bring back the
+// curves of the old data.
+func TestRunIgnoresStaleCheckpoint(t *testing.T) {
+	dataDir := t.TempDir()
+	src, err := os.ReadFile("../examples/data/iris.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	csvPath := filepath.Join(dataDir, "iris.csv")
+	if err := os.WriteFile(csvPath, src, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	spec := exampleSpec(t, "iris.csv", "CrossEntropyLoss", 4)
+	spec.Pipeline.BaseDir = dataDir
+	dir := t.TempDir()
+
+	first := Run(context.Background(), spec, Options{RunDir: dir, Checkpoint: true, Resume: true})
+	if first.Status != result.StatusDone {
+		t.Fatalf("first run: status %s, error %q", first.Status, first.Error)
+	}
+
+	// The same rows with the last two classes swapped: other data, same size.
+	swapped := strings.NewReplacer(",1\n", ",2\n", ",2\n", ",1\n").Replace(string(src))
+	if err := os.WriteFile(csvPath, []byte(swapped), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	future := time.Now().Add(time.Hour)
+	if err := os.Chtimes(csvPath, future, future); err != nil {
+		t.Fatal(err)
+	}
+
+	var trained []int
+	second := Run(context.Background(), spec, Options{RunDir: dir, Checkpoint: true, Resume: true,
+		OnEpoch: func(epoch, _ int, _, _ float64) { trained = append(trained, epoch) }})
+	if second.Status != result.StatusDone {
+		t.Fatalf("second run: status %s, error %q", second.Status, second.Error)
+	}
+	if !slices.Equal(trained, []int{1, 2, 3, 4}) {
+		t.Errorf("after the data file changed the run trained epochs %v, want [1 2 3 4]", trained)
+	}
+	log, _ := os.ReadFile(filepath.Join(dir, LogFile))
+	if !bytes.Contains(log, []byte("checkpoint does not match")) {
+		t.Errorf("run.log does not say why the checkpoint was not used:\n%s", log)
 	}
 }

@@ -3,6 +3,7 @@ package manager
 import (
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 	"time"
 
@@ -35,7 +36,9 @@ type counts struct {
 	mu       sync.Mutex
 	total    int
 	finished int
-	failed   int
+	// byStatus counts the runs that ended, by status; interrupted runs are
+	// counted under result.StatusRunning and not as finished.
+	byStatus map[result.Status]int
 	start    time.Time
 	running  map[string]*runningRun
 }
@@ -52,6 +55,16 @@ func (c *counts) begin(total int) {
 	c.total = total
 	c.start = time.Now()
 	c.running = map[string]*runningRun{}
+	c.byStatus = map[result.Status]int{}
+}
+
+// end records a run that ended with status.
+func (c *counts) end(runID string, status result.Status) {
+	delete(c.running, runID)
+	c.byStatus[status]++
+	if status != result.StatusRunning {
+		c.finished++
+	}
 }
 
 // eta estimates the time left from the throughput of the finished runs,
@@ -65,10 +78,24 @@ func (c *counts) eta() string {
 	return (perRun * time.Duration(c.total-c.finished)).Round(time.Second).String()
 }
 
-// header returns the one-line summary: done, running, failed, total, ETA.
+// header returns the one-line summary, for example
+// "runs: 12/20 finished (11 done, 1 failed), 2 running, eta 5s".
 func (c *counts) header() string {
-	return fmt.Sprintf("runs: %d/%d finished, %d running, %d not done, eta %s",
-		c.finished, c.total, len(c.running), c.failed, c.eta())
+	var parts []string
+	for _, st := range []result.Status{result.StatusDone, result.StatusDiverged, result.StatusFailed, result.StatusTimeout} {
+		if n := c.byStatus[st]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, st))
+		}
+	}
+	line := fmt.Sprintf("runs: %d/%d finished", c.finished, c.total)
+	if len(parts) > 0 {
+		line += " (" + strings.Join(parts, ", ") + ")"
+	}
+	line += fmt.Sprintf(", %d running", len(c.running))
+	if n := c.byStatus[result.StatusRunning]; n > 0 {
+		line += fmt.Sprintf(", %d interrupted", n)
+	}
+	return line + ", eta " + c.eta()
 }
 
 // NewLines returns a Progress that prints one plain line per started and
@@ -97,12 +124,12 @@ func (l *lines) Epoch(string, string, int, int) {}
 func (l *lines) RunFinished(runID string, status result.Status) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	delete(l.running, runID)
-	l.finished++
-	if status != result.StatusDone {
-		l.failed++
+	l.end(runID, status)
+	word := string(status)
+	if status == result.StatusRunning {
+		word = "interrupted"
 	}
-	fmt.Fprintf(l.w, "%s %s [%s]\n", status, runID, l.header())
+	fmt.Fprintf(l.w, "%s %s [%s]\n", word, runID, l.header())
 }
 
 func (l *lines) Finish() {}

@@ -53,7 +53,7 @@ func (t *terminal) Start(total int) {
 		mpb.PrependDecorators(decor.Name("runs "), decor.CountersNoUnit("%d/%d", decor.WCSyncSpace)),
 		mpb.AppendDecorators(
 			decor.Any(func(decor.Statistics) string {
-				return fmt.Sprintf("%d running, %d not done", t.running.Load(), t.notDone.Load())
+				return fmt.Sprintf("%d running, %d failed, diverged or interrupted", t.running.Load(), t.notDone.Load())
 			}, decor.WCSyncSpace),
 			decor.Name(" eta "),
 			decor.AverageETA(decor.ET_STYLE_GO),

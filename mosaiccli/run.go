@@ -66,7 +66,36 @@ func runAction(c *cli.Context) error {
 	if err != nil && ctx.Err() != nil {
 		return cli.Exit("interrupted: finished runs are stored; run the same command again to resume the others", 130)
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	return failedRunsExit(sum)
+}
+
+// exitRunsFailed is the exit status of a study that ran to its end but in
+// which some runs failed or timed out: they are stored, and scripts can tell
+// this case from a study that could not run at all (status 1).
+const exitRunsFailed = 3
+
+// failedRunsExit returns a cli exit error when runs failed or timed out in
+// this call, and nil otherwise. Diverged runs are results, not failures.
+func failedRunsExit(sum *manager.Summary) error {
+	if sum == nil || sum.Failed+sum.TimedOut == 0 {
+		return nil
+	}
+	what := fmt.Sprintf("%d %s failed", sum.Failed, plural(sum.Failed, "run", "runs"))
+	if sum.TimedOut > 0 {
+		what += fmt.Sprintf(" and %d timed out", sum.TimedOut)
+	}
+	return cli.Exit(what+": `mosaic status` lists the last errors, and `mosaic run --retry-failed` runs them again", exitRunsFailed)
+}
+
+// plural returns one when n is 1 and many otherwise.
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 // execFlags are the flags of run and rerun that set how runs execute.

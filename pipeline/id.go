@@ -95,10 +95,12 @@ func Runs(p Pipeline, multiplicity int) []Spec {
 }
 
 // RunSeed derives a run's seed: the first 8 bytes, read big-endian, of the
-// SHA-256 of the run ID followed by the study seed in decimal. The same run
-// gets the same seed on every machine, and changing the study seed changes
-// every run's seed.
+// SHA-256 of the run ID followed by the study seed in decimal, with the top
+// bit cleared. The same run gets the same seed on every machine, and
+// changing the study seed changes every run's seed. Clearing the top bit
+// keeps seeds below 2^63, so SQLite, CSV exports and pandas show them as
+// the same positive integer.
 func RunSeed(runID string, studySeed uint64) uint64 {
 	sum := sha256.Sum256([]byte(runID + strconv.FormatUint(studySeed, 10)))
-	return binary.BigEndian.Uint64(sum[:8])
+	return binary.BigEndian.Uint64(sum[:8]) &^ (1 << 63)
 }

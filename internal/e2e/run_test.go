@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"context"
+	"errors"
 	"database/sql"
 	"os"
 	"os/exec"
@@ -234,8 +235,12 @@ length = 1
 		t.Fatal(err)
 	}
 	out, err := mosaic(t, dir, "run", "mixed.ini", "--db", "study.db")
-	if err != nil {
-		t.Fatalf("a failing pipeline must not fail the study: %v\n%s", err, out)
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 3 {
+		t.Fatalf("a study with a failed run must end with exit status 3, got %v\n%s", err, out)
+	}
+	if !strings.Contains(out, "1 run failed") {
+		t.Errorf("output does not say a run failed:\n%s", out)
 	}
 	db := openDB(t, filepath.Join(dir, "study.db"))
 	var status, msg string
