@@ -141,6 +141,7 @@ func slotStages(cfg *config.Config, slotType string, data bool) []Stage {
 		kind = stage.KindData
 	}
 	var out []Stage
+	varying := varyingParams(cfg, slotType)
 	for i := range cfg.Sections {
 		sec := &cfg.Sections[i]
 		if sec.Type != slotType {
@@ -148,7 +149,7 @@ func slotStages(cfg *config.Config, slotType string, data bool) []Stage {
 		}
 		idx := make([]int, len(sec.Params))
 		for {
-			out = append(out, buildStage(sec, idx, kind))
+			out = append(out, buildStage(sec, idx, kind, varying[sec.Class]))
 			if !advanceParams(idx, sec.Params) {
 				break
 			}
@@ -169,20 +170,80 @@ func advanceParams(idx []int, params []config.Param) bool {
 	return false
 }
 
+// varyingParams returns, per class of the slot, the parameters that take
+// more than one value among the slot's sections of that class: a value list
+// in one section, or sections that set them differently (leaving a
+// parameter out counts as one more value). Two stages of the same class in
+// a slot differ in at least one of these, so labels built from them tell
+// pipelines apart while leaving out what every pipeline shares.
+func varyingParams(cfg *config.Config, slotType string) map[string]map[string]bool {
+	values := map[string]map[string]map[string]bool{} // class → param → values
+	sections := map[string]int{}                      // class → sections
+	for _, sec := range cfg.Sections {
+		if sec.Type != slotType {
+			continue
+		}
+		sections[sec.Class]++
+		if values[sec.Class] == nil {
+			values[sec.Class] = map[string]map[string]bool{}
+		}
+		for _, p := range sec.Params {
+			if values[sec.Class][p.Name] == nil {
+				values[sec.Class][p.Name] = map[string]bool{}
+			}
+			for _, v := range p.Values {
+				values[sec.Class][p.Name][stage.ToString(v)] = true
+			}
+		}
+	}
+	out := map[string]map[string]bool{}
+	for _, sec := range cfg.Sections {
+		if sec.Type != slotType {
+			continue
+		}
+		if out[sec.Class] == nil {
+			out[sec.Class] = map[string]bool{}
+		}
+		set := map[string]bool{}
+		for _, p := range sec.Params {
+			set[p.Name] = true
+		}
+		for name, vals := range values[sec.Class] {
+			if len(vals) > 1 {
+				out[sec.Class][name] = true
+			}
+		}
+		// A parameter this section leaves out, that another section of the
+		// class sets, varies too.
+		if sections[sec.Class] > 1 {
+			for name := range values[sec.Class] {
+				if !set[name] {
+					out[sec.Class][name] = true
+				}
+			}
+		}
+	}
+	return out
+}
+
 // buildStage makes the stage for one combination of a section's values,
 // with the class's defaults filled in for the parameters it does not set.
-func buildStage(sec *config.Section, idx []int, kind stage.Kind) Stage {
+// Its label shows the values of the parameters in labelled, in the
+// section's order.
+func buildStage(sec *config.Section, idx []int, kind stage.Kind, labelled map[string]bool) Stage {
 	params := stage.Params{}
 	for _, d := range sec.Component.Params {
 		if d.Default != nil {
 			params[d.Name] = canonicalDefault(d)
 		}
 	}
-	values := make([]string, len(sec.Params))
+	values := make([]string, 0, len(sec.Params))
 	for i, p := range sec.Params {
 		v := p.Values[idx[i]]
 		params[p.Name] = v
-		values[i] = stage.ToString(v)
+		if labelled[p.Name] {
+			values = append(values, stage.ToString(v))
+		}
 	}
 
 	label := sec.Class

@@ -208,3 +208,44 @@ func BenchmarkExpand(b *testing.B) {
 		}
 	}
 }
+
+func TestExpandLabelLeavesOutSharedValues(t *testing.T) {
+	text := `[PROCESS]
+lr = 0.01
+epochs = 5
+loss_function = MSELoss
+data_scheme = dataset
+pipeline_scheme = mlp
+run_files_path = runs
+
+[d]
+type = dataset
+class = test_data
+name = iris
+
+[funnel]
+type = mlp
+class = test_mlp
+width = 4, 8
+length = 2
+activation = tanh
+
+[other]
+type = mlp
+class = test_mlp
+width = 4
+length = 3
+activation = tanh
+`
+	pipelines := mustExpand(t, text)
+	var labels []string
+	for _, p := range pipelines {
+		labels = append(labels, p.Model[0].Label)
+	}
+	// activation is tanh everywhere, so no label shows it; width and length
+	// take several values across the two sections.
+	want := []string{"test_mlp(4,2)", "test_mlp(8,2)", "test_mlp(4,3)"}
+	if !reflect.DeepEqual(labels, want) {
+		t.Errorf("labels = %q, want %q", labels, want)
+	}
+}
