@@ -33,6 +33,15 @@ type CurvesOptions struct {
 	Out string
 }
 
+// CurvesOutput is the page count and the files of one PlotCurves call.
+type CurvesOutput struct {
+	// Pages is the number of pages drawn.
+	Pages int
+	// Files are the files written: Out for a PDF or a single page, one
+	// numbered image per page otherwise.
+	Files []string
+}
+
 // curveRun is one selected run with what its panel shows.
 type curveRun struct {
 	id, label, status string
@@ -56,55 +65,56 @@ FROM results`
 // with overfitting, trainability and slope in a legend box. A run that did
 // not finish (failed, diverged, timeout, running) or has no finite loss
 // gets a panel that states its status, error and diverged epoch. It
-// returns the number of pages written. An invalid condition is reported
-// with SQLite's message; no run matching wraps ErrNoRuns.
-func PlotCurves(ctx context.Context, db *sql.DB, opts CurvesOptions) (int, error) {
+// returns the number of pages and the files written. An invalid condition
+// is reported with SQLite's message; no run matching wraps ErrNoRuns.
+func PlotCurves(ctx context.Context, db *sql.DB, opts CurvesOptions) (CurvesOutput, error) {
 	if opts.PerPage < 0 {
-		return 0, fmt.Errorf("plot curves: per-page %d is negative, expected a positive number of panels", opts.PerPage)
+		return CurvesOutput{}, fmt.Errorf("plot curves: per-page %d is negative, expected a positive number of panels", opts.PerPage)
 	}
 	if opts.PerPage == 0 {
 		opts.PerPage = 4
 	}
 	runs, err := selectCurveRuns(ctx, db, opts.Where)
 	if err != nil {
-		return 0, err
+		return CurvesOutput{}, err
 	}
 
 	pageCount := (len(runs) + opts.PerPage - 1) / opts.PerPage
 	pages, err := newPageWriter(opts.Out, curvesWidth, curvesHeight, pageCount)
 	if err != nil {
-		return 0, err
+		return CurvesOutput{}, err
 	}
 	lossQuery, err := db.PrepareContext(ctx, "SELECT train_loss, test_loss FROM curves WHERE run_id = ? ORDER BY epoch")
 	if err != nil {
-		return 0, fmt.Errorf("plot curves: prepare curves query: %w", err)
+		return CurvesOutput{}, fmt.Errorf("plot curves: prepare curves query: %w", err)
 	}
 	defer lossQuery.Close()
 
 	for start := 0; start < len(runs); start += opts.PerPage {
 		if err := ctx.Err(); err != nil {
-			return 0, fmt.Errorf("plot curves: %w", err)
+			return CurvesOutput{}, fmt.Errorf("plot curves: %w", err)
 		}
 		end := min(start+opts.PerPage, len(runs))
 		panels := make([]*plot.Plot, 0, end-start)
 		for _, r := range runs[start:end] {
 			train, test, err := readLosses(ctx, lossQuery, r.id)
 			if err != nil {
-				return 0, err
+				return CurvesOutput{}, err
 			}
 			panels = append(panels, curvePanel(r, train, test, opts.LogY))
 		}
 
 		dc, err := pages.next()
 		if err != nil {
-			return 0, err
+			return CurvesOutput{}, err
 		}
 		drawGrid(dc, panels, opts.PerPage)
 	}
-	if _, err := pages.close(); err != nil {
-		return 0, err
+	files, err := pages.close()
+	if err != nil {
+		return CurvesOutput{}, err
 	}
-	return pageCount, nil
+	return CurvesOutput{Pages: pageCount, Files: files}, nil
 }
 
 // selectCurveRuns reads the runs of the results view that satisfy where.

@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -17,14 +18,17 @@ func TestPlotCurvesPDFPages(t *testing.T) {
 	db := irisFixture(t)
 	out := filepath.Join(t.TempDir(), "curves.pdf")
 
-	pages, err := PlotCurves(context.Background(), db, CurvesOptions{Out: out})
+	written, err := PlotCurves(context.Background(), db, CurvesOptions{Out: out})
 	if err != nil {
 		t.Fatal(err)
 	}
 
 	// 38 runs at the default 4 per page.
-	if pages != 10 {
-		t.Errorf("PlotCurves returned %d pages, want 10", pages)
+	if written.Pages != 10 {
+		t.Errorf("PlotCurves returned %d pages, want 10", written.Pages)
+	}
+	if want := []string{out}; !slices.Equal(written.Files, want) {
+		t.Errorf("PlotCurves returned files %v, want %v", written.Files, want)
 	}
 	if n := pdfPages(t, out); n != 10 {
 		t.Errorf("PDF has %d pages, want 10", n)
@@ -35,18 +39,28 @@ func TestPlotCurvesPerPage(t *testing.T) {
 	db := irisFixture(t)
 	out := filepath.Join(t.TempDir(), "curves.png")
 
-	pages, err := PlotCurves(context.Background(), db, CurvesOptions{Where: "status = 'done'", PerPage: 9, Out: out})
+	written, err := PlotCurves(context.Background(), db, CurvesOptions{Where: "status = 'done'", PerPage: 9, Out: out})
 	if err != nil {
 		t.Fatal(err)
 	}
 
-	if pages != 4 {
-		t.Fatalf("wrote %d pages, want 36 done runs / 9 = 4", pages)
+	if written.Pages != 4 {
+		t.Fatalf("wrote %d pages, want 36 done runs / 9 = 4", written.Pages)
 	}
-	for i := 1; i <= pages; i++ {
-		if _, err := os.Stat(filepath.Join(filepath.Dir(out), fmt.Sprintf("curves_%d.png", i))); err != nil {
+	var want []string
+	for i := 1; i <= written.Pages; i++ {
+		want = append(want, filepath.Join(filepath.Dir(out), fmt.Sprintf("curves_%d.png", i)))
+	}
+	if !slices.Equal(written.Files, want) {
+		t.Errorf("PlotCurves returned files %v, want %v", written.Files, want)
+	}
+	for _, path := range want {
+		if _, err := os.Stat(path); err != nil {
 			t.Error(err)
 		}
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("%s exists beside the numbered pages", out)
 	}
 }
 
@@ -95,12 +109,13 @@ func TestPlotCurvesLogYNonPositive(t *testing.T) {
 	single.Curves.TestLoss = []float64{0.5}
 	db := openFixture(t, []*result.Result{odd, empty, single})
 
-	pages, err := PlotCurves(context.Background(), db, CurvesOptions{LogY: true, Out: filepath.Join(t.TempDir(), "c.png")})
+	out := filepath.Join(t.TempDir(), "c.png")
+	written, err := PlotCurves(context.Background(), db, CurvesOptions{LogY: true, Out: out})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if pages != 1 {
-		t.Errorf("wrote %d pages, want 1", pages)
+	if written.Pages != 1 || !slices.Equal(written.Files, []string{out}) {
+		t.Errorf("wrote %d pages to %v, want 1 page to %s", written.Pages, written.Files, out)
 	}
 
 	xys := finiteXYs(odd.Curves.TrainLoss, true)
@@ -133,12 +148,12 @@ func BenchmarkPlotCurves1000(b *testing.B) {
 	b.ResetTimer()
 
 	for range b.N {
-		pages, err := PlotCurves(context.Background(), db, CurvesOptions{Out: out})
+		written, err := PlotCurves(context.Background(), db, CurvesOptions{Out: out})
 		if err != nil {
 			b.Fatal(err)
 		}
-		if pages != 250 {
-			b.Fatalf("wrote %d pages, want 250", pages)
+		if written.Pages != 250 {
+			b.Fatalf("wrote %d pages, want 250", written.Pages)
 		}
 	}
 	b.StopTimer()

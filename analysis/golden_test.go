@@ -61,7 +61,7 @@ func TestCurvesGolden(t *testing.T) {
 	db := irisFixture(t)
 	out := filepath.Join(t.TempDir(), "curves.png")
 
-	pages, err := PlotCurves(context.Background(), db, CurvesOptions{
+	written, err := PlotCurves(context.Background(), db, CurvesOptions{
 		Where: "replica = 0 AND (label LIKE '%(8,1)' OR status <> 'done')",
 		Out:   out,
 	})
@@ -69,8 +69,8 @@ func TestCurvesGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	if pages != 1 {
-		t.Fatalf("wrote %d pages, want 1", pages)
+	if written.Pages != 1 {
+		t.Fatalf("wrote %d pages, want 1", written.Pages)
 	}
 	checkGolden(t, out, "curves.golden.png")
 }

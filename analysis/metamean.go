@@ -2,7 +2,6 @@ package analysis
 
 import (
 	"fmt"
-	"slices"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -37,8 +36,11 @@ func (g *metaGroup) series(categories *categoryAxis, spec MetaPlot) meanSeries {
 
 // addMeans draws each group's mean at each abscissa value with one standard
 // deviation: error bars, or for a line plot with errorbars_style = filled a
-// translucent band.
+// translucent band. The bands and bars of every group are drawn first and
+// the lines and markers over them, so that no band tints another group's
+// line.
 func (f *metaFigure) addMeans(sel *selection, categories *categoryAxis, spec MetaPlot) error {
+	var spreads, marks []plot.Plotter
 	for i, g := range sel.groups {
 		style := styleOf(i)
 		s := g.series(categories, spec)
@@ -53,7 +55,7 @@ func (f *metaFigure) addMeans(sel *selection, categories *categoryAxis, spec Met
 			if err != nil {
 				return fmt.Errorf("draw band of %s: %w", g.legend, err)
 			}
-			f.plot.Add(band)
+			spreads = append(spreads, band)
 			thumbs = append(thumbs, band)
 		} else {
 			bars, err := plotter.NewYErrorBars(s)
@@ -63,7 +65,7 @@ func (f *metaFigure) addMeans(sel *selection, categories *categoryAxis, spec Met
 			bars.LineStyle = style.line
 			bars.LineStyle.Dashes = nil
 			bars.LineStyle.Width = vg.Points(1)
-			f.plot.Add(bars)
+			spreads = append(spreads, bars)
 		}
 
 		if spec.Type == LinePlot {
@@ -72,7 +74,7 @@ func (f *metaFigure) addMeans(sel *selection, categories *categoryAxis, spec Met
 				return fmt.Errorf("draw line of %s: %w", g.legend, err)
 			}
 			line.LineStyle = style.line
-			f.plot.Add(line)
+			marks = append(marks, line)
 			thumbs = append(thumbs, line)
 		}
 		points, err := plotter.NewScatter(s.XYs)
@@ -80,9 +82,11 @@ func (f *metaFigure) addMeans(sel *selection, categories *categoryAxis, spec Met
 			return fmt.Errorf("draw points of %s: %w", g.legend, err)
 		}
 		points.GlyphStyle = style.glyph
-		f.plot.Add(points)
+		marks = append(marks, points)
 		f.legend.Add(g.legend, append(thumbs, points)...)
 	}
+	f.plot.Add(spreads...)
+	f.plot.Add(marks...)
 	return nil
 }
 
@@ -118,11 +122,9 @@ func (f *metaFigure) addViolins(sel *selection, categories *categoryAxis, spec M
 				continue
 			}
 			center := categories.xOf(st.x) - 0.4 + (float64(i)+0.5)*slot
+			// Under a log axis ys are positive, and the violin does not
+			// reach below the smallest of them.
 			v := newViolin(center, slot*0.45, ys, style)
-			if spec.LogY {
-				// A log axis cannot show the kernel's tail at zero or below.
-				v.clipBelow(slices.Min(ys) / 2)
-			}
 			f.plot.Add(v)
 			if first == nil {
 				first = v

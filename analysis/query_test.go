@@ -101,6 +101,31 @@ func TestQueryAcceptsReads(t *testing.T) {
 	}
 }
 
+func TestQueryRejectionListsAccepted(t *testing.T) {
+	db := irisFixture(t)
+	accepted := []string{
+		"SELECT 1",
+		"WITH x AS (SELECT 1) SELECT * FROM x",
+		"VALUES (1), (2)",
+		"EXPLAIN SELECT 1",
+		"PRAGMA user_version",
+	}
+	rejection := checkReadOnlyStatement("DELETE FROM runs")
+	if rejection == nil {
+		t.Fatal("DELETE accepted")
+	}
+
+	for _, s := range accepted {
+		if err := Query(context.Background(), db, s, &bytes.Buffer{}, false); err != nil {
+			t.Errorf("Query(%q): %v", s, err)
+		}
+		first := strings.Fields(s)[0]
+		if !strings.Contains(rejection.Error(), first) {
+			t.Errorf("rejection %q does not list the accepted %s", rejection, first)
+		}
+	}
+}
+
 func TestQueryReportsSQLiteError(t *testing.T) {
 	db := irisFixture(t)
 

@@ -139,7 +139,7 @@ func checkReadOnlyStatement(query string) error {
 	case "PRAGMA":
 		return checkPragma(words, tokens.hasParen[0], tokens.hasEquals[0])
 	default:
-		return fmt.Errorf("check query: statement starts with %s, expected SELECT, WITH, EXPLAIN or PRAGMA: %w", words[0], ErrNotReadOnly)
+		return fmt.Errorf("check query: statement starts with %s, expected SELECT, WITH, VALUES, EXPLAIN or PRAGMA: %w", words[0], ErrNotReadOnly)
 	}
 }
 

@@ -15,14 +15,13 @@ import (
 // evaluated.
 const violinPoints = 64
 
-// violinCut is how many bandwidths a violin extends past the extreme
-// samples.
-const violinCut = 2.0
-
 // violin draws the Gaussian kernel density of ys mirrored about x = center,
 // scaled so the widest point is halfWidth on each side, with the mean
-// marked. Samples that are all equal, or a single sample, give a flat line
-// at their value, because their bandwidth is zero.
+// marked. The density is drawn only between the smallest and the largest
+// sample, like seaborn's violinplot with cut=0, so a violin shows no value
+// beyond the observed ones, such as an accuracy above 1. Its ends are flat
+// where the density is not zero. Samples that are all equal, or a single
+// sample, give a flat line at their value, because their bandwidth is zero.
 type violin struct {
 	center    float64
 	halfWidth float64
@@ -51,7 +50,7 @@ func newViolin(center, halfWidth float64, ys []float64, style groupStyle) *violi
 	if err != nil {
 		return v // flat: no density to draw
 	}
-	lo, hi := estimate.Support(violinCut)
+	lo, hi := estimate.Support(0)
 	maxDensity := 0.0
 	for i := range violinPoints {
 		y := lo + (hi-lo)*float64(i)/(violinPoints-1)
@@ -115,13 +114,4 @@ func (v *violin) Thumbnail(c *draw.Canvas) {
 	solid := v.style.line
 	solid.Width = vg.Points(1)
 	c.StrokeLines(solid, append(pts, pts[0]))
-}
-
-// clipBelow drops the part of the density below limit.
-func (v *violin) clipBelow(limit float64) {
-	i := 0
-	for i < len(v.heights) && v.heights[i] < limit {
-		i++
-	}
-	v.heights, v.widths = v.heights[i:], v.widths[i:]
 }

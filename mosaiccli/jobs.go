@@ -17,8 +17,8 @@ import (
 // every submitted run, from the database and the scheduler.
 type jobsStatus struct {
 	Study string `json:"study"`
-	// Counts maps a state (done, running, queued, failed, missing, ...) to
-	// its number of runs.
+	// Counts maps a state (done, running, queued, uncollected, failed,
+	// missing, ...) to its number of runs.
 	Counts map[string]int `json:"counts"`
 	// Pipelines has one row per pipeline, in label order.
 	Pipelines []pipelineJobs `json:"pipelines"`
@@ -70,9 +70,11 @@ func readJobs(ctx context.Context, study, db string) (*jobsStatus, error) {
 }
 
 // jobStateOrder is the column order of the per-pipeline table.
-var jobStateOrder = []string{"done", "running", "queued", "failed", "diverged", "timeout", "missing"}
+var jobStateOrder = []string{"done", "running", "queued", submit.StateUncollected, "failed", "diverged", "timeout", "missing"}
 
-func printJobs(w io.Writer, js *jobsStatus) error {
+// printJobs prints the state counts and the per-pipeline table, and the
+// collect command that imports the uncollected results into db.
+func printJobs(w io.Writer, js *jobsStatus, db string) error {
 	total := 0
 	for _, n := range js.Counts {
 		total += n
@@ -83,7 +85,7 @@ func printJobs(w io.Writer, js *jobsStatus) error {
 			parts = append(parts, fmt.Sprintf("%d %s", n, s))
 		}
 	}
-	fmt.Fprintf(w, "%d runs submitted from %s: %s\n", total, js.Study, strings.Join(parts, ", "))
+	fmt.Fprintf(w, "%d %s submitted from %s: %s\n", total, plural(total, "run", "runs"), js.Study, strings.Join(parts, ", "))
 
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, strings.Join(jobStateOrder, "\t")+"\tlabel")
@@ -95,6 +97,10 @@ func printJobs(w io.Writer, js *jobsStatus) error {
 	}
 	if err := tw.Flush(); err != nil {
 		return err
+	}
+	if n := js.Counts[submit.StateUncollected]; n > 0 {
+		fmt.Fprintf(w, "%d %s not in %s yet. To import %s, run: %s\n", n,
+			plural(n, "result file is", "result files are"), db, plural(n, "it", "them"), collectCommandLine(js.Study, db))
 	}
 	fmt.Fprintln(w)
 	return nil

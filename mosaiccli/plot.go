@@ -48,7 +48,7 @@ func plotCurvesAction(c *cli.Context) error {
 	}
 	defer st.Close()
 	out := c.String("output")
-	pages, err := analysis.PlotCurves(c.Context, st.DB(), analysis.CurvesOptions{
+	written, err := analysis.PlotCurves(c.Context, st.DB(), analysis.CurvesOptions{
 		Where:   c.String("where"),
 		PerPage: c.Int("per-page"),
 		LogY:    c.Bool("log-y"),
@@ -57,7 +57,8 @@ func plotCurvesAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(c.App.Writer, "wrote %s (%d pages)\n", out, pages)
+	fmt.Fprintf(c.App.Writer, "wrote %s (%d %s)\n", strings.Join(written.Files, ", "),
+		written.Pages, plural(written.Pages, "page", "pages"))
 	return nil
 }
 

@@ -29,7 +29,7 @@ func rerunCommand() *cli.Command {
 			dbFlag,
 			&cli.IntFlag{Name: "epochs", Required: true, Usage: "number of epochs to add to each run"},
 			&cli.StringFlag{Name: "where", Usage: "SQL condition on the columns of the results view, such as \"slope < 0 AND status = 'done'\""},
-			&cli.StringFlag{Name: "ids", Usage: "runs by number (the # of mosaic status, ranges allowed: 3,7-9), run id or pipeline id, comma-separated"},
+			&cli.StringFlag{Name: "ids", Usage: "runs by run id (stable, such as 3f2a9c0d1e2b4a5c-0), pipeline id (all its replicas) or number (the # of mosaic status, which changes when a run is stored again; ranges allowed: 3,7-9), comma-separated and mixed"},
 			&cli.StringFlag{Name: "label-like", Usage: "SQL LIKE pattern on the pipeline label, such as '%mlp_funnel%'"},
 			&cli.StringFlag{Name: "config", Usage: "study config whose [MONITOR] sets nb_processus, the GPUs and the data cache (default: one run at a time, no GPU, no cache)"},
 			&cli.IntFlag{Name: "workers", Aliases: []string{"j"}, Usage: "runs in parallel (default: nb_processus of --config, else 1)"},
@@ -74,6 +74,9 @@ func rerunAction(c *cli.Context) error {
 	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	report, err := manager.Rerun(ctx, opts)
+	if err == nil && report != nil && len(report.Selected) == 0 {
+		return cli.Exit(noRunSelected(opts.DBPath), 1)
+	}
 	if report != nil {
 		printRerun(c.App.Writer, report)
 	}
@@ -83,14 +86,28 @@ func rerunAction(c *cli.Context) error {
 	return err
 }
 
+// noRunSelected returns the error message of a selection that matches no
+// run of db, with the commands that list the runs.
+func noRunSelected(db string) string {
+	return fmt.Sprintf("no run of %s matches the selection.\n"+
+		"List the run ids, which do not change, with: mosaic query --db %s \"SELECT run_id, label, status, epochs FROM results\"\n"+
+		"The numbers (#) of running and failed runs are listed by: mosaic status --db %s", db, db, db)
+}
+
 // parseSelection builds the run selection of rerun's flags. An --ids item
-// is a run number, a range of run numbers such as 7-9, or a run or pipeline
-// id.
+// is a run or pipeline id, a run number, or a range of run numbers such as
+// 7-9.
 func parseSelection(where, ids, labelLike string) (store.Selection, error) {
 	sel := store.Selection{Where: where, LabelLike: labelLike}
 	for _, item := range strings.Split(ids, ",") {
 		item = strings.TrimSpace(item)
 		if item == "" {
+			continue
+		}
+		// A pipeline id of decimal digits only would otherwise read as a
+		// number, and its run ids as ranges.
+		if isPipelineOrRunID(item) {
+			sel.IDs = append(sel.IDs, item)
 			continue
 		}
 		if n, err := strconv.ParseInt(item, 10, 64); err == nil {
@@ -114,15 +131,26 @@ func parseSelection(where, ids, labelLike string) (store.Selection, error) {
 	return sel, nil
 }
 
-func printRerun(w io.Writer, r *manager.RerunReport) {
-	if len(r.Selected) == 0 {
-		fmt.Fprintln(w, "no run matches the selection")
-		return
+// isPipelineOrRunID reports whether item has the form of a pipeline id (16
+// lower-case hex digits, see pipeline.ComputeID) or of a run id (a pipeline
+// id, "-" and a replica number).
+func isPipelineOrRunID(item string) bool {
+	pipelineID, replica, isRun := strings.Cut(item, "-")
+	if len(pipelineID) != 16 || strings.Trim(pipelineID, "0123456789abcdef") != "" {
+		return false
 	}
+	if !isRun {
+		return true
+	}
+	_, err := strconv.ParseUint(replica, 10, 32)
+	return err == nil
+}
+
+func printRerun(w io.Writer, r *manager.RerunReport) {
 	for _, s := range r.Skips {
 		fmt.Fprintf(w, "not continued: #%d %s (%s): %s\n", s.Run.Number, s.Run.RunID, s.Run.Label, s.Reason)
 	}
-	fmt.Fprintf(w, "%d runs selected, %d continued: %d done, %d failed, %d diverged, %d timed out, %d interrupted, %d not continued (%.1fs)\n",
-		len(r.Selected), len(r.Selected)-len(r.Skips), r.Done, r.Failed, r.Diverged, r.TimedOut, r.Interrupted,
+	fmt.Fprintf(w, "%d %s selected, %d continued: %d done, %d failed, %d diverged, %d timed out, %d interrupted, %d not continued (%.1fs)\n",
+		len(r.Selected), plural(len(r.Selected), "run", "runs"), len(r.Selected)-len(r.Skips), r.Done, r.Failed, r.Diverged, r.TimedOut, r.Interrupted,
 		len(r.Skips), r.Elapsed.Seconds())
 }

@@ -25,7 +25,7 @@ func statusCommand() *cli.Command {
 			&cli.IntFlag{Name: "top", Value: 20, Usage: "number of labels to list, best first"},
 			&cli.IntFlag{Name: "failures", Value: 5, Usage: "number of failed or timed-out runs to list, most recent first"},
 			&cli.BoolFlag{Name: "json", Usage: "print one JSON document instead of tables"},
-			&cli.StringFlag{Name: "jobs", Usage: "study folder of `mosaic submit`: add the state of every submitted run, from the database and squeue or condor_q"},
+			&cli.StringFlag{Name: "jobs", Usage: "study folder of `mosaic submit`: add the state of every submitted run, from the database, the result files not yet collected and squeue or condor_q"},
 		},
 		Action: statusAction,
 	}
@@ -56,7 +56,7 @@ func statusAction(c *cli.Context) error {
 			if c.Bool("json") {
 				return writeJSON(c.App.Writer, studyStatus{DB: c.String("db"), Counts: map[string]int{}, Jobs: jobs})
 			}
-			return printJobs(c.App.Writer, jobs)
+			return printJobs(c.App.Writer, jobs, c.String("db"))
 		}
 	}
 
@@ -100,7 +100,7 @@ func statusAction(c *cli.Context) error {
 		return writeJSON(c.App.Writer, s)
 	}
 	if jobs != nil {
-		if err := printJobs(c.App.Writer, jobs); err != nil {
+		if err := printJobs(c.App.Writer, jobs, c.String("db")); err != nil {
 			return err
 		}
 	}
@@ -119,7 +119,7 @@ func printStatus(w io.Writer, s studyStatus) error {
 		statuses = append(statuses, status)
 	}
 	sort.Strings(statuses)
-	fmt.Fprintf(w, "%d runs in %s\n", s.Total, s.DB)
+	fmt.Fprintf(w, "%d %s in %s\n", s.Total, plural(s.Total, "run", "runs"), s.DB)
 	for _, status := range statuses {
 		fmt.Fprintf(w, "  %-10s %d\n", status, s.Counts[status])
 	}

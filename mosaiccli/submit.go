@@ -3,6 +3,8 @@ package mosaiccli
 import (
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -21,7 +23,7 @@ func submitCommand() *cli.Command {
 			&cli.BoolFlag{Name: "slurm", Usage: "submit Slurm job arrays"},
 			&cli.BoolFlag{Name: "condor", Usage: "submit one HTCondor cluster"},
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Value: "study", Usage: "study folder for run specs, submit files, logs and results"},
-			&cli.StringFlag{Name: "db", Usage: "study database: runs stored there as done are not submitted again"},
+			&cli.StringFlag{Name: "db", Usage: "study database: runs stored there as done or diverged are not submitted again, and the printed collect command imports into it (default there: mosaic.db)"},
 			&cli.BoolFlag{Name: "now", Usage: "run sbatch or condor_submit and record the job ids; otherwise print the command"},
 			&cli.BoolFlag{Name: "dry-run", Usage: "print counts and the first submit description, write nothing"},
 			&cli.IntFlag{Name: "max-running", Usage: "Slurm: runs of one array running at once (--array=...%N); 0 means no limit"},
@@ -89,7 +91,13 @@ func chooseBackend(c *cli.Context) (submit.Backend, error) {
 }
 
 func printSubmitReport(w io.Writer, opts submit.Options, r *submit.Report) {
-	fmt.Fprintf(w, "%d runs in the study, %d already finished, %d to submit\n", r.Runs, r.Finished, r.Submitted)
+	fmt.Fprintf(w, "%d %s in the study, %d already finished, %d not yet collected, %d to submit\n",
+		r.Runs, plural(r.Runs, "run", "runs"), r.Finished, r.Uncollected, r.Submitted)
+	if r.Uncollected > 0 {
+		fmt.Fprintf(w, "%d %s not yet collected, so %s left out. Run %s first\n",
+			r.Uncollected, plural(r.Uncollected, "run has a result file", "runs have result files"),
+			plural(r.Uncollected, "it is", "they are"), collectCommandLine(opts.Out, opts.DB))
+	}
 	if r.Submitted == 0 {
 		fmt.Fprintln(w, "nothing to submit")
 		return
@@ -112,11 +120,24 @@ func printSubmitReport(w io.Writer, opts submit.Options, r *submit.Report) {
 		for _, j := range r.Jobs {
 			fmt.Fprintf(w, "submitted job %s (%d runs)\n", j.JobID, j.Count)
 		}
-		fmt.Fprintf(w, "when the jobs end: mosaic collect %s/results --db study.db\n", strings.TrimRight(opts.Out, "/"))
+		fmt.Fprintf(w, "when the jobs end: %s\n", collectCommandLine(opts.Out, opts.DB))
 		return
 	}
 	fmt.Fprintln(w, "to submit, run:")
 	for _, cmd := range r.Commands {
 		fmt.Fprintf(w, "  %s\n", strings.Join(cmd, " "))
 	}
+}
+
+// collectCommandLine returns the `mosaic collect` command that imports the
+// result files of the study folder into db. An empty db, as when submit ran
+// without --db, stands for the database collect uses without --db.
+func collectCommandLine(study, db string) string {
+	if db == "" {
+		db = dbFlag.Value
+		if env := os.Getenv(dbFlag.EnvVars[0]); env != "" {
+			db = env
+		}
+	}
+	return fmt.Sprintf("mosaic collect %s --db %s", filepath.Join(study, "results"), db)
 }

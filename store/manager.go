@@ -44,9 +44,9 @@ type Selection struct {
 	// example "slope < -0.01 AND status = 'done'". Run it on a store opened
 	// with OpenReadOnly, so that the condition cannot write.
 	Where string
-	// Numbers are run numbers (rowids), and IDs are run ids or pipeline
-	// ids. A run matches when either list names it. Both empty means no
-	// restriction.
+	// Numbers are run numbers (rowids, which change when a run is stored
+	// again), and IDs are run ids or pipeline ids, which are stable. A run
+	// matches when either list names it. Both empty means no restriction.
 	Numbers []int64
 	IDs     []string
 	// LabelLike is an SQL LIKE pattern on the pipeline label.

@@ -11,7 +11,6 @@ import (
 	"strings"
 
 	"github.com/mosaic-go/mosaic/result"
-	"github.com/mosaic-go/mosaic/store"
 	"github.com/mosaic-go/mosaic/submit/layout"
 )
 
@@ -19,7 +18,11 @@ import (
 const (
 	StateQueued  = "queued"
 	StateRunning = "running"
-	StateMissing = "missing"
+	// StateUncollected is a run whose result file is in the study's
+	// results folder but not yet in the database: `mosaic collect` imports
+	// it.
+	StateUncollected = "uncollected"
+	StateMissing     = "missing"
 )
 
 // StatusOptions configure Status.
@@ -33,11 +36,12 @@ type StatusOptions struct {
 	Run Runner
 }
 
-// Status returns the state of every run of the study's run lists: its
-// status in the database when finished (done, diverged, failed, timeout),
-// else queued or running as squeue or condor_q report the job, else missing
-// (never submitted, or ended without a collected result). A failed run that
-// was resubmitted and is queued again is reported as queued.
+// Status returns the state of every run of the study's run lists. A run
+// is done or diverged as the database stores it. Otherwise it is queued or
+// running while squeue or condor_q lists its job. Otherwise it is
+// uncollected while its result file is not in the database (see
+// UncollectedRuns), failed or timeout as stored, or else missing: never
+// submitted, or ended without a result file.
 func Status(ctx context.Context, opts StatusOptions) (map[string]string, error) {
 	p, err := layout.New(opts.Study)
 	if err != nil {
@@ -47,13 +51,25 @@ func Status(ctx context.Context, opts StatusOptions) (map[string]string, error) 
 	if err != nil {
 		return nil, err
 	}
-	if opts.DB != "" {
-		if _, err := os.Stat(opts.DB); err == nil {
-			if err := mergeDB(ctx, opts.DB, states); err != nil {
-				return nil, err
-			}
+	stored, err := storedStatuses(ctx, opts.DB)
+	if err != nil {
+		return nil, err
+	}
+	for id, st := range stored {
+		if _, listed := states[id]; listed && st != result.StatusRunning {
+			states[id] = string(st)
 		}
 	}
+	uncollected, err := UncollectedRuns(p, stored)
+	if err != nil {
+		return nil, err
+	}
+	for id := range uncollected {
+		if _, listed := states[id]; listed {
+			states[id] = StateUncollected
+		}
+	}
+
 	run := opts.Run
 	if run == nil {
 		run = Exec
@@ -66,6 +82,8 @@ func Status(ctx context.Context, opts StatusOptions) (map[string]string, error) 
 	if err != nil {
 		return nil, err
 	}
+	// A queued or running job replaces a failed result or the result file
+	// of an earlier attempt.
 	for id, st := range scheduled {
 		if cur := states[id]; cur != string(result.StatusDone) && cur != string(result.StatusDiverged) {
 			states[id] = st
@@ -94,24 +112,6 @@ func listedRuns(p layout.Paths) (map[string]string, error) {
 		}
 	}
 	return states, nil
-}
-
-func mergeDB(ctx context.Context, path string, states map[string]string) error {
-	db, err := store.OpenReadOnly(ctx, path)
-	if err != nil {
-		return fmt.Errorf("read run statuses: %w", err)
-	}
-	defer db.Close()
-	statuses, err := db.Statuses(ctx)
-	if err != nil {
-		return fmt.Errorf("read run statuses from %s: %w", path, err)
-	}
-	for id, st := range statuses {
-		if _, listed := states[id]; listed && st != result.StatusRunning {
-			states[id] = string(st)
-		}
-	}
-	return nil
 }
 
 // SchedulerStates returns queued or running for the runs of jobs that

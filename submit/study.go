@@ -41,6 +41,28 @@ func LoadStudy(path string) ([]pipeline.Spec, Resources, error) {
 // diverged: a new submission leaves them out, because running them again
 // would give the same result. It returns none when path is empty.
 func FinishedRuns(ctx context.Context, path string) (map[string]bool, error) {
+	statuses, err := storedStatuses(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	return finishedRuns(statuses), nil
+}
+
+// finishedRuns returns the runs whose status is done or diverged.
+func finishedRuns(statuses map[string]result.Status) map[string]bool {
+	finished := make(map[string]bool, len(statuses))
+	for id, st := range statuses {
+		if st == result.StatusDone || st == result.StatusDiverged {
+			finished[id] = true
+		}
+	}
+	return finished
+}
+
+// storedStatuses returns the status of every run in the database at path.
+// It returns none when path is empty or names no file, as before the first
+// collect.
+func storedStatuses(ctx context.Context, path string) (map[string]result.Status, error) {
 	if path == "" {
 		return nil, nil
 	}
@@ -49,19 +71,10 @@ func FinishedRuns(ctx context.Context, path string) (map[string]bool, error) {
 	}
 	db, err := store.OpenReadOnly(ctx, path)
 	if err != nil {
-		return nil, fmt.Errorf("read finished runs: %w", err)
+		return nil, fmt.Errorf("read run statuses: %w", err)
 	}
 	defer db.Close()
 
-	statuses, err := db.Statuses(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("read finished runs from %s: %w", path, err)
-	}
-	finished := make(map[string]bool, len(statuses))
-	for id, st := range statuses {
-		if result.Status(st) == result.StatusDone || result.Status(st) == result.StatusDiverged {
-			finished[id] = true
-		}
-	}
-	return finished, nil
+	// Statuses names the database in its errors.
+	return db.Statuses(ctx)
 }

@@ -54,10 +54,12 @@ type Options struct {
 
 // Report is what Submit did.
 type Report struct {
-	// Runs is the number of runs in the study; Finished of them were skipped
-	// because the database holds them as done or diverged; Submitted is the
-	// rest, the runs of this submission.
-	Runs, Finished, Submitted int
+	// Runs is the number of runs in the study. Finished of them were
+	// skipped because the database holds them as done or diverged, and
+	// Uncollected because their result file is in the study's results folder
+	// but not in the database (see UncollectedRuns). Submitted is the rest,
+	// the runs of this submission.
+	Runs, Finished, Uncollected, Submitted int
 	// Submission is the 1-based number of this submission; 0 when there
 	// was nothing to submit.
 	Submission int
@@ -86,10 +88,10 @@ type Job struct {
 	SubmittedAt time.Time `json:"submitted_at"`
 }
 
-// Submit expands the config, leaves out the runs already finished in
-// Options.DB, writes the run specs, the run list and the submit
-// descriptions under Options.Out, and runs the submit commands when
-// Options.Now is set.
+// Submit expands the config and leaves out the runs already finished in
+// Options.DB and the runs whose result file is not collected yet. It writes
+// the run specs, the run list and the submit descriptions of the others
+// under Options.Out, and runs the submit commands when Options.Now is set.
 func Submit(ctx context.Context, opts Options) (*Report, error) {
 	if opts.Backend == nil {
 		return nil, errors.New("submit: no scheduler backend given")
@@ -98,7 +100,18 @@ func Submit(ctx context.Context, opts Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	finished, err := FinishedRuns(ctx, opts.DB)
+	stored, err := storedStatuses(ctx, opts.DB)
+	if err != nil {
+		return nil, err
+	}
+	finished := finishedRuns(stored)
+	paths, err := layout.New(opts.Out)
+	if err != nil {
+		return nil, err
+	}
+	// Submitting a run whose result is not collected yet would train it
+	// again and overwrite its result file.
+	uncollected, err := UncollectedRuns(paths, stored)
 	if err != nil {
 		return nil, err
 	}
@@ -106,11 +119,14 @@ func Submit(ctx context.Context, opts Options) (*Report, error) {
 	report := &Report{Runs: len(specs)}
 	var todo []pipeline.Spec
 	for _, s := range specs {
-		if finished[s.RunID] {
+		switch {
+		case finished[s.RunID]:
 			report.Finished++
-			continue
+		case uncollected[s.RunID]:
+			report.Uncollected++
+		default:
+			todo = append(todo, s)
 		}
-		todo = append(todo, s)
 	}
 	report.Submitted = len(todo)
 	if len(todo) == 0 {

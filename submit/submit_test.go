@@ -2,13 +2,17 @@ package submit_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/mosaic-go/mosaic/collect"
+	"github.com/mosaic-go/mosaic/result"
 	"github.com/mosaic-go/mosaic/submit"
 	"github.com/mosaic-go/mosaic/submit/layout"
 	"github.com/mosaic-go/mosaic/submit/slurm"
@@ -129,5 +133,151 @@ func TestSubmitDryRunWritesNothing(t *testing.T) {
 		if strings.HasPrefix(c, "sbatch") {
 			t.Errorf("dry run called %s", c)
 		}
+	}
+}
+
+// writeResultFile writes the result file a job writes for runID, ended with
+// status after no epoch.
+func writeResultFile(t *testing.T, p layout.Paths, runID string, status result.Status) {
+	t.Helper()
+	r := result.Result{
+		SchemaVersion: result.SchemaVersion, RunID: runID,
+		PipelineID: strings.Split(runID, "-")[0], Label: "mlp", Status: status,
+	}
+	data, err := json.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(p.Results(), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p.Result(runID), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// collectResults imports the study's result files into db.
+func collectResults(t *testing.T, p layout.Paths, db string) {
+	t.Helper()
+	report, err := collect.Collect(context.Background(), collect.Options{Dirs: []string{p.Results()}, DB: db})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(report.Rejected) > 0 {
+		t.Fatalf("collect rejected %+v", report.Rejected)
+	}
+}
+
+// submitFourRuns submits a study of four runs with the fake Slurm and
+// returns its folder and run ids, in run list order.
+func submitFourRuns(t *testing.T, fake *fakeSlurm) (layout.Paths, []string) {
+	t.Helper()
+	dir := t.TempDir()
+	config := submittest.WriteStudy(t, dir, submittest.Study{Epochs: 2, Widths: []int{4, 8}, Multiplicity: 2})
+	bin := filepath.Join(dir, "mosaic-job")
+	os.WriteFile(bin, []byte("#!/bin/sh\n"), 0o755)
+	study := filepath.Join(dir, "study")
+	report, err := submit.Submit(context.Background(), submit.Options{
+		Config: config, Out: study, Backend: &slurm.Backend{Run: fake.run},
+		JobBinary: bin, Now: true, Run: fake.run,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for i := range report.Submitted {
+		id, err := layout.ReadListLine(report.ListFile, i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	return layout.Paths{Dir: study}, ids
+}
+
+func TestStatusUncollected(t *testing.T) {
+	fake := &fakeSlurm{}
+	p, ids := submitFourRuns(t, fake)
+	db := filepath.Join(t.TempDir(), "study.db")
+
+	// Run 0 ended and is collected. Run 1 failed, was collected, then
+	// resubmitted and ended done. Run 2 ended after the last collect.
+	writeResultFile(t, p, ids[0], result.StatusDone)
+	writeResultFile(t, p, ids[1], result.StatusFailed)
+	collectResults(t, p, db)
+	writeResultFile(t, p, ids[1], result.StatusDone)
+	writeResultFile(t, p, ids[2], result.StatusDone)
+
+	states, err := submit.Status(context.Background(), submit.StatusOptions{Study: p.Dir, DB: db, Run: fake.run})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"done", submit.StateUncollected, submit.StateUncollected, submit.StateMissing}
+	for i, id := range ids {
+		if states[id] != want[i] {
+			t.Errorf("run %d (%s) is %q, want %q", i, id, states[id], want[i])
+		}
+	}
+
+	// Without a database every result file is uncollected.
+	states, err = submit.Status(context.Background(), submit.StatusOptions{Study: p.Dir, DB: filepath.Join(t.TempDir(), "none.db"), Run: fake.run})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if states[ids[0]] != submit.StateUncollected {
+		t.Errorf("run 0 without a database is %q, want %q", states[ids[0]], submit.StateUncollected)
+	}
+}
+
+func TestStatusQueuedReplacesOldResultFile(t *testing.T) {
+	fake := &fakeSlurm{}
+	p, ids := submitFourRuns(t, fake)
+
+	// Run 2 is task 0 of the second array, job 110: its file is from an
+	// earlier attempt.
+	writeResultFile(t, p, ids[2], result.StatusFailed)
+	fake.queue = "110_0 PENDING\n"
+	states, err := submit.Status(context.Background(), submit.StatusOptions{Study: p.Dir, Run: fake.run})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if states[ids[2]] != submit.StateQueued {
+		t.Errorf("run 2 is %q, want %q", states[ids[2]], submit.StateQueued)
+	}
+}
+
+func TestSubmitSkipsUncollected(t *testing.T) {
+	fake := &fakeSlurm{}
+	p, ids := submitFourRuns(t, fake)
+	db := filepath.Join(t.TempDir(), "study.db")
+
+	// Run 0 ended done and run 1 failed, both collected; run 2 ended done
+	// after the collect.
+	writeResultFile(t, p, ids[0], result.StatusDone)
+	writeResultFile(t, p, ids[1], result.StatusFailed)
+	collectResults(t, p, db)
+	writeResultFile(t, p, ids[2], result.StatusDone)
+
+	config := filepath.Join(filepath.Dir(p.Dir), "study.ini")
+	bin := filepath.Join(filepath.Dir(p.Dir), "mosaic-job")
+	for _, dryRun := range []bool{true, false} {
+		report, err := submit.Submit(context.Background(), submit.Options{
+			Config: config, Out: p.Dir, DB: db, Backend: &slurm.Backend{Run: fake.run},
+			JobBinary: bin, DryRun: dryRun, Run: fake.run,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if report.Finished != 1 || report.Uncollected != 1 || report.Submitted != 2 {
+			t.Errorf("dry run %v: %d finished, %d uncollected, %d submitted; want 1, 1, 2",
+				dryRun, report.Finished, report.Uncollected, report.Submitted)
+		}
+	}
+	list, err := os.ReadFile(p.List(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := strings.Fields(string(list)), []string{ids[1], ids[3]}; !slices.Equal(got, want) {
+		t.Errorf("second run list %v, want the failed and the missing run %v", got, want)
 	}
 }
