@@ -73,6 +73,27 @@ const (
 // maxStackLines bounds the goroutine stack a recovered panic writes to run.log.
 const maxStackLines = 40
 
+// NewResult returns a result with the identity of spec's run (ids, label,
+// replica, seed, host, the GPUs given) and no outcome yet: status running,
+// started now.
+func NewResult(spec pipeline.Spec, gpus []string) *result.Result {
+	host, _ := os.Hostname()
+	return &result.Result{
+		SchemaVersion: result.SchemaVersion,
+		RunID:         spec.RunID,
+		PipelineID:    spec.Pipeline.ID,
+		Label:         spec.Pipeline.Label,
+		Replica:       spec.Replica,
+		Seed:          spec.Seed,
+		Status:        result.StatusRunning,
+		StartedAt:     time.Now().UTC(),
+		Host:          host,
+		GPUs:          gpus,
+		Params:        []result.Param{},
+		Files:         map[string]string{},
+	}
+}
+
 // runner holds the state of one Run call.
 type runner struct {
 	// ckptKey caches checkpointKey; keyWritten tells whether this run wrote
@@ -99,22 +120,8 @@ type runner struct {
 // result has Status result.StatusRunning and Error "interrupted"; see
 // ErrInterrupted.
 func Run(ctx context.Context, spec pipeline.Spec, opts Options) (res *result.Result) {
-	host, _ := os.Hostname()
-	res = &result.Result{
-		SchemaVersion: result.SchemaVersion,
-		RunID:         spec.RunID,
-		PipelineID:    spec.Pipeline.ID,
-		Label:         spec.Pipeline.Label,
-		Replica:       spec.Replica,
-		Seed:          spec.Seed,
-		Status:        result.StatusRunning,
-		StartedAt:     time.Now().UTC(),
-		Host:          host,
-		Device:        "cpu",
-		GPUs:          opts.GPUs,
-		Params:        []result.Param{},
-		Files:         map[string]string{},
-	}
+	res = NewResult(spec, opts.GPUs)
+	res.Device = "cpu"
 	r := &runner{spec: spec, opts: opts, res: res, log: slog.New(slog.DiscardHandler)}
 
 	defer func() {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -101,21 +100,7 @@ func failedResult(spec pipeline.Spec, gpus []string, err error) *result.Result {
 // baseResult returns a result with the identity of spec's run and no
 // outcome.
 func baseResult(spec pipeline.Spec, gpus []string) *result.Result {
-	host, _ := os.Hostname()
-	now := time.Now().UTC()
-	return &result.Result{
-		SchemaVersion: result.SchemaVersion,
-		RunID:         spec.RunID,
-		PipelineID:    spec.Pipeline.ID,
-		Label:         spec.Pipeline.Label,
-		Replica:       spec.Replica,
-		Seed:          spec.Seed,
-		Status:        result.StatusRunning,
-		StartedAt:     now,
-		FinishedAt:    now,
-		Host:          host,
-		GPUs:          gpus,
-		Params:        []result.Param{},
-		Files:         map[string]string{},
-	}
+	res := jobrunner.NewResult(spec, gpus)
+	res.FinishedAt = res.StartedAt
+	return res
 }
