@@ -40,9 +40,37 @@ type gemmBuffers struct {
 	tile [gemmMR * gemmNR]float32
 }
 
-// gemmPool keeps packing buffers between calls, so that a training step
-// allocates nothing once every goroutine that runs gemm has one.
-var gemmPool = sync.Pool{New: func() any { return new(gemmBuffers) }}
+// gemmFree keeps the packing buffers of finished gemm calls for the next
+// ones, so that a training step allocates nothing once the first step has
+// allocated one buffer per concurrent call. Unlike a sync.Pool, which the
+// garbage collector empties and which keeps a buffer per processor, the list
+// keeps every buffer, so a training loop never allocates again. It holds as
+// many buffers as the largest number of gemm calls that ran at once.
+var gemmFree struct {
+	sync.Mutex
+	buffers []*gemmBuffers
+}
+
+// getGemmBuffers takes a buffer from gemmFree, or allocates one when the
+// list is empty.
+func getGemmBuffers() *gemmBuffers {
+	gemmFree.Lock()
+	defer gemmFree.Unlock()
+	n := len(gemmFree.buffers)
+	if n == 0 {
+		return new(gemmBuffers)
+	}
+	buf := gemmFree.buffers[n-1]
+	gemmFree.buffers = gemmFree.buffers[:n-1]
+	return buf
+}
+
+// putGemmBuffers returns a buffer to gemmFree.
+func putGemmBuffers(buf *gemmBuffers) {
+	gemmFree.Lock()
+	gemmFree.buffers = append(gemmFree.buffers, buf)
+	gemmFree.Unlock()
+}
 
 // gemm computes C = alpha·op(A)·op(B) + beta·C like blas32.Gemm. The sizes
 // must agree as blas32.Gemm requires; gemm does not check them.
@@ -63,7 +91,47 @@ func gemm(tA, tB blas.Transpose, alpha float32, a, b blas32.General, beta float3
 		gemmLoops(tA, tB, alpha, a, b, c, k)
 		return
 	}
+	if gemmKernel == nil {
+		gemmTiled(tA, tB, alpha, a, b, c)
+		return
+	}
 	gemmPacked(tA, tB, alpha, a, b, c, k, gemmKernel)
+}
+
+// Tile sizes of gemmTiled. gonum v0.17's Sgemm splits C into 64×64 blocks
+// and, once C spans 4 blocks or more, computes them in goroutines, which
+// allocates on every call. A tile of 64×192 spans 3 blocks, so gonum
+// multiplies it serially and allocates nothing.
+const (
+	gemmTileRows = 64
+	gemmTileCols = 192
+)
+
+// gemmTiled adds alpha·op(A)·op(B) to C with blas32.Gemm, one tile of C at
+// a time so that it allocates nothing. It is gemm's path where no assembly
+// micro-kernel runs, because gonum's vectorised loops are faster there than
+// kernelGeneric.
+func gemmTiled(tA, tB blas.Transpose, alpha float32, a, b blas32.General, c blas32.General) {
+	for i := 0; i < c.Rows; i += gemmTileRows {
+		rows := min(gemmTileRows, c.Rows-i)
+		subA := a
+		if tA == blas.NoTrans {
+			subA.Rows, subA.Data = rows, a.Data[i*a.Stride:]
+		} else {
+			subA.Cols, subA.Data = rows, a.Data[i:]
+		}
+		for j := 0; j < c.Cols; j += gemmTileCols {
+			cols := min(gemmTileCols, c.Cols-j)
+			subB := b
+			if tB == blas.NoTrans {
+				subB.Cols, subB.Data = cols, b.Data[j:]
+			} else {
+				subB.Rows, subB.Data = cols, b.Data[j*b.Stride:]
+			}
+			subC := blas32.General{Rows: rows, Cols: cols, Stride: c.Stride, Data: c.Data[i*c.Stride+j:]}
+			blas32.Gemm(tA, tB, alpha, subA, subB, 1, subC)
+		}
+	}
 }
 
 // gemmPacked is the blocked product of gemm, with the micro-kernel passed in
@@ -77,8 +145,8 @@ func gemm(tA, tB blas.Transpose, alpha float32, a, b blas32.General, beta float3
 // they are when alpha is 1. Only the panels of these two that cross the edge
 // of C are packed.
 func gemmPacked(tA, tB blas.Transpose, alpha float32, a, b blas32.General, c blas32.General, k int, kernel microKernel) {
-	buf := gemmPool.Get().(*gemmBuffers)
-	defer gemmPool.Put(buf)
+	buf := getGemmBuffers()
+	defer putGemmBuffers(buf)
 	g := gemmCall{
 		a: a, b: b, c: c, buf: buf, kernel: kernel,
 		directA: tA == blas.Trans && alpha == 1,

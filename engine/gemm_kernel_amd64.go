@@ -2,9 +2,10 @@
 
 package engine
 
-// gemmKernel is the micro-kernel gemm uses: AVX2 with FMA where the CPU and
-// the operating system support both, the Go kernel elsewhere.
-var gemmKernel microKernel = kernelGeneric
+// gemmKernel is the micro-kernel of gemm: AVX2 with FMA where the CPU and
+// the operating system support both. It is nil elsewhere, and gemm then
+// calls gonum.
+var gemmKernel microKernel
 
 func init() {
 	if useAVX2 {

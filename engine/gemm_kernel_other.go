@@ -2,6 +2,6 @@
 
 package engine
 
-// gemmKernel is the micro-kernel gemm uses: the Go kernel, because this
-// build has no assembly kernel.
-var gemmKernel microKernel = kernelGeneric
+// gemmKernel is nil because this build has no assembly micro-kernel, so gemm
+// calls gonum.
+var gemmKernel microKernel
