@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"gopkg.in/ini.v1"
 
@@ -69,6 +70,15 @@ type Monitor struct {
 	// CacheSize is cache_size in bytes, with K, M, G and T as powers of
 	// 1024; 0 when unset.
 	CacheSize int64
+	// CPUsPerRun is cpus_per_run, the cores a batch job requests for one
+	// run; 0 when unset (the scheduler's default, one core).
+	CPUsPerRun int
+	// MemoryPerRun is memory_per_run in bytes, the memory a batch job
+	// requests for one run; 0 when unset (the scheduler's default).
+	MemoryPerRun int64
+	// TimeLimit is time_limit, the wall time a batch job requests for one
+	// run; 0 when unset (the scheduler's default).
+	TimeLimit time.Duration
 }
 
 // Section is one stage section: a class and the alternatives of its

@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 const validConfig = `# a study
@@ -220,5 +221,32 @@ func TestParseByteOrderMark(t *testing.T) {
 	}
 	if got := cfg.Sections[0].Line; got != 18 {
 		t.Errorf("[iris] line = %d, want 18", got)
+	}
+}
+
+func TestParseMonitorResources(t *testing.T) {
+	text := strings.Replace(validConfig, " ; not a comment", "", 1)
+	text = strings.Replace(text, "cache_size = 500M", "cache_size = 500M\ncpus_per_run = 2\nmemory_per_run = 3G\ntime_limit = 1h30m", 1)
+	cfg, err := Parse("study.ini", []byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := cfg.Monitor
+	if m.CPUsPerRun != 2 {
+		t.Errorf("CPUsPerRun = %d, want 2", m.CPUsPerRun)
+	}
+	if m.MemoryPerRun != 3<<30 {
+		t.Errorf("MemoryPerRun = %d, want %d", m.MemoryPerRun, int64(3<<30))
+	}
+	if m.TimeLimit != 90*time.Minute {
+		t.Errorf("TimeLimit = %v, want 1h30m", m.TimeLimit)
+	}
+
+	minutes, err := Parse("study.ini", []byte(strings.Replace(text, "time_limit = 1h30m", "time_limit = 45", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if minutes.Monitor.TimeLimit != 45*time.Minute {
+		t.Errorf("time_limit = 45 gives %v, want 45m", minutes.Monitor.TimeLimit)
 	}
 }

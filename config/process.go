@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"gopkg.in/ini.v1"
 
@@ -16,7 +17,8 @@ import (
 // Keys of [PROCESS] and [MONITOR], in the order the docs list them.
 var (
 	processKeys = []string{"lr", "epochs", "loss_function", "data_scheme", "pipeline_scheme", "run_files_path", "seed"}
-	monitorKeys = []string{"nb_processus", "multiplicity", "need_gpu", "gpu_available", "cache_database_path", "cache_size"}
+	monitorKeys = []string{"nb_processus", "multiplicity", "need_gpu", "gpu_available", "cache_database_path", "cache_size",
+		"cpus_per_run", "memory_per_run", "time_limit"}
 )
 
 var (
@@ -129,6 +131,37 @@ func (p *parser) parseMonitor(sec *ini.Section) {
 		}
 		out.CacheSize = size
 	}
+	if _, ok := keys["cpus_per_run"]; ok {
+		out.CPUsPerRun = p.positive(name, keys, "cpus_per_run")
+	}
+	if raw, ok := keys["memory_per_run"]; ok {
+		size, err := parseSize(raw)
+		if err != nil {
+			p.fail(name, "memory_per_run", err)
+		}
+		out.MemoryPerRun = size
+	}
+	if raw, ok := keys["time_limit"]; ok {
+		d, err := parseTimeLimit(raw)
+		if err != nil {
+			p.fail(name, "time_limit", err)
+		}
+		out.TimeLimit = d
+	}
+}
+
+// parseTimeLimit reads a wall time limit: a whole number of minutes such as
+// 90, or a Go duration such as 1h30m. It must be at least one minute.
+func parseTimeLimit(raw string) (time.Duration, error) {
+	text := strings.TrimSpace(raw)
+	d, err := time.ParseDuration(text)
+	if n, errInt := strconv.Atoi(text); errInt == nil {
+		d, err = time.Duration(n)*time.Minute, nil
+	}
+	if err != nil || d < time.Minute {
+		return 0, fmt.Errorf("invalid value %q: expected minutes such as 90 or a duration such as 1h30m, at least one minute", raw)
+	}
+	return d, nil
 }
 
 // positive reads an optional integer of at least 1, default 1.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/mosaic-go/mosaic/config"
 	"github.com/mosaic-go/mosaic/pipeline"
@@ -16,7 +17,8 @@ import (
 
 // LoadStudy expands the config at path into its runs, every replica of
 // every pipeline, and returns the resources the config asks for: one GPU
-// per run when [MONITOR] need_gpu is true.
+// per run when [MONITOR] need_gpu is true, and the cpus_per_run,
+// memory_per_run and time_limit of [MONITOR].
 func LoadStudy(path string) ([]pipeline.Spec, Resources, error) {
 	cfg, err := config.Load(path)
 	if err != nil {
@@ -30,8 +32,13 @@ func LoadStudy(path string) ([]pipeline.Spec, Resources, error) {
 	for _, p := range pipelines {
 		specs = append(specs, pipeline.Runs(p, cfg.Monitor.Multiplicity)...)
 	}
-	var res Resources
-	if cfg.Monitor.NeedGPU {
+	m := cfg.Monitor
+	res := Resources{
+		CPUs:        m.CPUsPerRun,
+		MemMB:       int((m.MemoryPerRun + 1<<20 - 1) >> 20),
+		TimeMinutes: int((m.TimeLimit + time.Minute - 1) / time.Minute),
+	}
+	if m.NeedGPU {
 		res.GPUs = 1
 	}
 	return specs, res, nil

@@ -183,9 +183,19 @@ func newBatch(opts Options, res Resources, specs []pipeline.Spec) (*Batch, error
 	if err != nil {
 		return nil, err
 	}
+	// Flags win over [MONITOR]; a zero flag leaves the config's value.
 	r := opts.Resources
 	if r.GPUs == 0 {
 		r.GPUs = res.GPUs
+	}
+	if r.CPUs == 0 {
+		r.CPUs = res.CPUs
+	}
+	if r.MemMB == 0 {
+		r.MemMB = res.MemMB
+	}
+	if r.TimeMinutes == 0 {
+		r.TimeMinutes = res.TimeMinutes
 	}
 	return &Batch{
 		Paths:        paths,

@@ -281,3 +281,43 @@ func TestSubmitSkipsUncollected(t *testing.T) {
 		t.Errorf("second run list %v, want the failed and the missing run %v", got, want)
 	}
 }
+
+func TestSubmitResourcesFromMonitor(t *testing.T) {
+	dir := t.TempDir()
+	config := submittest.WriteStudy(t, dir, submittest.Study{Epochs: 2, Widths: []int{4}})
+	text, err := os.ReadFile(config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	withResources := strings.Replace(string(text), "need_gpu = False", "need_gpu = False\ncpus_per_run = 3\nmemory_per_run = 2G\ntime_limit = 1h30m", 1)
+	if err := os.WriteFile(config, []byte(withResources), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(dir, "mosaic-job")
+	os.WriteFile(bin, []byte("#!/bin/sh\n"), 0o755)
+
+	render := func(flags submit.Resources) string {
+		t.Helper()
+		report, err := submit.Submit(context.Background(), submit.Options{
+			Config: config, Out: filepath.Join(t.TempDir(), "study"), Backend: &slurm.Backend{Run: (&fakeSlurm{}).run},
+			JobBinary: bin, DryRun: true, Resources: flags,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(report.Descriptions[0].Text)
+	}
+
+	script := render(submit.Resources{})
+	for _, want := range []string{"--cpus-per-task=3", "--mem=2048M", "--time=90"} {
+		if !strings.Contains(script, want) {
+			t.Errorf("sbatch script from [MONITOR] lacks %s:\n%s", want, script)
+		}
+	}
+	script = render(submit.Resources{CPUs: 1, MemMB: 512, TimeMinutes: 10})
+	for _, want := range []string{"--cpus-per-task=1", "--mem=512M", "--time=10"} {
+		if !strings.Contains(script, want) {
+			t.Errorf("sbatch script with flags lacks %s:\n%s", want, script)
+		}
+	}
+}
