@@ -161,7 +161,7 @@ func (r *runner) run(ctx context.Context) error {
 		return err
 	}
 	r.res.Indicators.NbParams = ptr(net.NumParams())
-	if err := checkLoss(r.spec.Pipeline.Process.LossFunction, data.Train.Task); err != nil {
+	if err := checkLoss(r.spec.Pipeline.Process.LossFunction, data.Train.Task, net); err != nil {
 		return err
 	}
 	if err := ctx.Err(); err != nil {
@@ -281,16 +281,29 @@ func (r *runner) interrupt(err error) {
 	r.log.Warn("run interrupted", "error", err, "epochs_done", r.res.Epochs)
 }
 
-// checkLoss checks that the loss exists and suits the task. A loss over class
-// indices cannot train a regression; a loss over float targets trains a
-// classification on one-hot targets.
-func checkLoss(name string, task stage.Task) error {
+// checkLoss checks that the loss exists and suits the task and the network.
+// A loss over class indices cannot train a regression; a loss over float
+// targets trains a classification on one-hot targets. NLLLoss takes
+// log-probabilities: on raw outputs it has no minimum and its loss runs to
+// minus infinity, so the network must end with a log-softmax.
+func checkLoss(name string, task stage.Task, net *engine.Network) error {
 	loss, err := engine.NewLoss(name)
 	if err != nil {
 		return fmt.Errorf("process loss_function: %w", err)
 	}
 	if loss.ClassTargets() && task != stage.Classification {
 		return fmt.Errorf("process loss_function %s needs class targets, but the data is a %s task: use MSELoss", name, task)
+	}
+	if name == "NLLLoss" {
+		layers := net.Layers()
+		if len(layers) == 0 {
+			return fmt.Errorf("process loss_function NLLLoss needs a network that ends with a log-softmax")
+		}
+		switch layers[len(layers)-1].(type) {
+		case engine.LogSoftmax, *engine.LogSoftmax:
+		default:
+			return fmt.Errorf("process loss_function NLLLoss takes log-probabilities, but the network ends with %T: end the model with a readout stage with output = log_softmax, or use CrossEntropyLoss, which applies the log-softmax itself", layers[len(layers)-1])
+		}
 	}
 	return nil
 }

@@ -378,3 +378,27 @@ func TestRunIgnoresStaleCheckpoint(t *testing.T) {
 		t.Errorf("run.log does not say why the checkpoint was not used:\n%s", log)
 	}
 }
+
+func TestRunNLLLossNeedsLogSoftmax(t *testing.T) {
+	spec := exampleSpec(t, "iris.csv", "NLLLoss", 3)
+	res := Run(context.Background(), spec, Options{RunDir: t.TempDir()})
+	if res.Status != result.StatusFailed {
+		t.Fatalf("NLLLoss on raw outputs: status %s, want failed", res.Status)
+	}
+	if !strings.Contains(res.Error, "log_softmax") {
+		t.Errorf("error %q does not say how to fix the model", res.Error)
+	}
+
+	// A readout that ends with a log-softmax makes the same run train.
+	spec.Pipeline.Model = append(spec.Pipeline.Model, pipeline.Stage{
+		Type: "readout", Section: "readout", Class: "readout", Kind: stage.KindModel,
+		Params: stage.Params{"output": "log_softmax"},
+	})
+	res = Run(context.Background(), spec, Options{RunDir: t.TempDir()})
+	if res.Status != result.StatusDone {
+		t.Fatalf("NLLLoss after a log-softmax readout: status %s, error %q", res.Status, res.Error)
+	}
+	if loss := *res.Indicators.TrainLoss; loss < 0 {
+		t.Errorf("NLLLoss of log-probabilities is %g, want it non-negative", loss)
+	}
+}

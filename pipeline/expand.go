@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"maps"
+	"strconv"
 	"strings"
 
 	"github.com/mosaic-go/mosaic/config"
@@ -242,7 +243,7 @@ func buildStage(sec *config.Section, idx []int, kind stage.Kind, labelled map[st
 		v := p.Values[idx[i]]
 		params[p.Name] = v
 		if labelled[p.Name] {
-			values = append(values, stage.ToString(v))
+			values = append(values, labelValue(v))
 		}
 	}
 
@@ -310,4 +311,15 @@ func fillKey(sec *config.Section, params stage.Params) string {
 		}
 		return ""
 	})
+}
+
+// labelValue writes a parameter value for a label, in double quotes when it
+// contains a comma, a space or a bracket, so that a list such as "16, 32"
+// reads as one value.
+func labelValue(v any) string {
+	text := stage.ToString(v)
+	if strings.ContainsAny(text, ", ()") {
+		return strconv.Quote(text)
+	}
+	return text
 }

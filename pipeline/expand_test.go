@@ -249,3 +249,18 @@ activation = tanh
 		t.Errorf("labels = %q, want %q", labels, want)
 	}
 }
+
+func TestExpandLabelQuotesLists(t *testing.T) {
+	text := strings.Replace(gridConfig, "width = 32, 64", `width = 32, 64
+init = "uniform, scaled", normal`, 1)
+	pipelines := mustExpand(t, text)
+	found := false
+	for _, p := range pipelines {
+		if p.Model[0].Section == "wide" && strings.Contains(p.Model[0].Label, `"uniform, scaled"`) {
+			found = true
+		}
+	}
+	if !found {
+		t.Error(`no [wide] label shows the value "uniform, scaled" in quotes`)
+	}
+}

@@ -15,7 +15,7 @@ func init() {
 		Params: []stage.Param{
 			{Name: "data_size", Type: stage.Int, Required: true, Doc: "number of jittered copies added, at least 1"},
 			{Name: "noise", Type: stage.Float, Default: 0.1, Doc: "standard deviation of the Gaussian noise added to each feature, at least 0"},
-			{Name: "seed", Type: stage.Int, Doc: "seed of the copies; default derived from the run seed"},
+			{Name: "seed", Type: stage.Int, Doc: "seed of the copies; default derived from the data seed (see docs/run-manager.md)"},
 		},
 		New: func(p stage.Params) (any, error) { return NewAugment(p) },
 	})

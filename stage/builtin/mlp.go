@@ -18,12 +18,16 @@ func init() {
 }
 
 func mlpComponent(name string, funnel bool, doc string) *stage.Component {
+	widthDoc := "units of every hidden layer, at least 1"
+	if funnel {
+		widthDoc = "units of the first hidden layer, at least 1"
+	}
 	return &stage.Component{
 		Name: name,
 		Kind: stage.KindModel,
 		Doc:  doc,
 		Params: []stage.Param{
-			{Name: "width", Type: stage.Int, Required: true, Doc: "units of the first hidden layer, at least 1"},
+			{Name: "width", Type: stage.Int, Required: true, Doc: widthDoc},
 			{Name: "length", Type: stage.Int, Required: true, Doc: "number of hidden layers, at least 1"},
 			{Name: "activation", Type: stage.String, Default: "relu", Choices: engine.Activations(),
 				Doc: "activation after every hidden layer"},

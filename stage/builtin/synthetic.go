@@ -59,7 +59,7 @@ func init() {
 			{Name: "data_size", Type: stage.Int, Default: 1000, Doc: "number of samples drawn, split into the training and test sets"},
 			{Name: "train_prop", Type: stage.Float, Default: 0.8, Doc: "fraction of the samples in the training set, in (0, 1)"},
 			{Name: "batch_size", Type: stage.Int, Default: 32, Doc: "minibatch size for training, at least 1"},
-			{Name: "seed", Type: stage.Int, Doc: "seed of the samples and the split; default derived from the run seed"},
+			{Name: "seed", Type: stage.Int, Doc: "seed of the samples and the split; default derived from the data seed, shared by the pipelines of one data scheme and replica"},
 			{Name: "noise", Type: stage.Float, Default: g.noise, Doc: "standard deviation of the Gaussian noise, at least 0"},
 		}
 		stage.Register(&stage.Component{
