@@ -78,7 +78,8 @@ type Options struct {
 	// go-cleanhttp with AttemptTimeout. HTTPS receivers are verified
 	// against the system's roots, which SSL_CERT_FILE can replace.
 	HTTPClient *http.Client
-	// Logger receives one line per attempt and per retry, with the token
+	// Logger receives each retry at info level, each failed request at
+	// warning level and each request at debug level, with the token
 	// redacted; nil logs nothing.
 	Logger *slog.Logger
 }
@@ -246,7 +247,7 @@ func (c *Client) gaveUp(log *attemptLog, err error) error {
 			last = fmt.Errorf("%w; last response: %s", err, log.lastStatus)
 		}
 	}
-	return fmt.Errorf("post result to %s: %w after %d attempts: %v", c.endpoint, ErrGaveUp, log.attempts, last)
+	return fmt.Errorf("post result to %s: %w after %s: %v", c.endpoint, ErrGaveUp, countAttempts(log.attempts), last)
 }
 
 // readReceipt maps the final response to a receipt or an error.
@@ -266,8 +267,16 @@ func (c *Client) readReceipt(resp *http.Response, log *attemptLog) (*Receipt, er
 	case resp.StatusCode >= 400 && resp.StatusCode < 500 && !retryable(resp.StatusCode):
 		return nil, fmt.Errorf("post result to %s: %w: %s: %s", c.endpoint, ErrRejected, resp.Status, message)
 	}
-	return nil, fmt.Errorf("post result to %s: %w after %d attempts: last response %s: %s",
-		c.endpoint, ErrGaveUp, log.attempts, resp.Status, message)
+	return nil, fmt.Errorf("post result to %s: %w after %s: last response %s: %s",
+		c.endpoint, ErrGaveUp, countAttempts(log.attempts), resp.Status, message)
+}
+
+// countAttempts returns "1 attempt" or "n attempts".
+func countAttempts(n int) string {
+	if n == 1 {
+		return "1 attempt"
+	}
+	return fmt.Sprintf("%d attempts", n)
 }
 
 // receiverMessage returns the "error" field of a receiver's JSON answer, or

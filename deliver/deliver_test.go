@@ -352,3 +352,47 @@ func TestPostNeverLogsToken(t *testing.T) {
 func slogJSON(w io.Writer) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
+
+func TestPostLogsRetriesAtInfo(t *testing.T) {
+	srv, _ := realReceiver(t, collect.ServerOptions{})
+	flaky := &failFirst{n: 1, status: http.StatusServiceUnavailable, next: srv}
+	ts := httptest.NewServer(flaky)
+	defer ts.Close()
+
+	var logs strings.Builder
+	opts := fastOptions(ts.URL, 3, nil)
+	opts.Logger = slog.New(slog.NewTextHandler(&logs, nil)) // info level, as mosaic-job logs
+	receipt, err := newClient(t, opts).Post(context.Background(), resultDoc(t, "r1", 3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if receipt.Attempts != 2 {
+		t.Errorf("receipt after %d attempts, want 2", receipt.Attempts)
+	}
+	lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
+	if len(lines) != 1 {
+		t.Fatalf("log has %d lines, want 1, the retry:\n%s", len(lines), logs.String())
+	}
+	for _, want := range []string{"level=INFO", `msg="retrying request"`, "503", "wait=", "attempts_left=2"} {
+		if !strings.Contains(lines[0], want) {
+			t.Errorf("retry line lacks %q: %s", want, lines[0])
+		}
+	}
+	if strings.Contains(logs.String(), "performing request") {
+		t.Errorf("info-level log shows every request:\n%s", logs.String())
+	}
+}
+
+func TestPostGivesUpAfterOneAttempt(t *testing.T) {
+	always := &failFirst{n: 1 << 30, status: http.StatusServiceUnavailable}
+	ts := httptest.NewServer(always)
+	defer ts.Close()
+
+	_, err := newClient(t, fastOptions(ts.URL, 1, nil)).Post(context.Background(), resultDoc(t, "r1", 3))
+	if !errors.Is(err, deliver.ErrGaveUp) {
+		t.Fatalf("error %v, want one wrapping ErrGaveUp", err)
+	}
+	if !strings.Contains(err.Error(), "after 1 attempt:") {
+		t.Errorf("error %q, want it to say after 1 attempt", err)
+	}
+}

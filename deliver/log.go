@@ -44,10 +44,36 @@ func (l *Logger) Info(msg string, keysAndValues ...any) {
 	l.emit(slog.LevelInfo, msg, keysAndValues)
 }
 
-// Debug logs go-retryablehttp's "performing request" and "retrying
-// request" lines.
+// Debug logs go-retryablehttp's "retrying request" lines at info level,
+// because a retry is worth seeing in a job's output, and its "performing
+// request" lines, one per attempt, at debug level.
 func (l *Logger) Debug(msg string, keysAndValues ...any) {
+	if msg == retryMessage {
+		l.emit(slog.LevelInfo, msg, renameRetryKeys(keysAndValues))
+		return
+	}
 	l.emit(slog.LevelDebug, msg, keysAndValues)
+}
+
+// retryMessage is the message go-retryablehttp (v0.7.8) logs before each
+// retry, with the keys request, timeout (the wait before the retry) and
+// remaining (the attempts still allowed, the retry included).
+const retryMessage = "retrying request"
+
+// renameRetryKeys returns the key-value pairs of a retry line with the
+// keys that say what the values are: wait and attempts_left.
+func renameRetryKeys(keysAndValues []any) []any {
+	renamed := make([]any, len(keysAndValues))
+	copy(renamed, keysAndValues)
+	for i := 0; i+1 < len(renamed); i += 2 {
+		switch renamed[i] {
+		case "timeout":
+			renamed[i] = "wait"
+		case "remaining":
+			renamed[i] = "attempts_left"
+		}
+	}
+	return renamed
 }
 
 func (l *Logger) emit(level slog.Level, msg string, keysAndValues []any) {

@@ -1,15 +1,20 @@
 package manager
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"time"
 
+	"github.com/mosaic-go/mosaic/indicator"
 	"github.com/mosaic-go/mosaic/jobrunner"
 	"github.com/mosaic-go/mosaic/pipeline"
 	"github.com/mosaic-go/mosaic/result"
+	"github.com/mosaic-go/mosaic/training"
 )
 
 // Task is one run handed to an Executor.
@@ -85,7 +90,89 @@ func (e InProcess) Execute(ctx context.Context, task Task) *result.Result {
 		res.Status = result.StatusTimeout
 		res.Error = fmt.Sprintf("run timed out after %s and was stopped after epoch %d", e.RunTimeout, res.Epochs)
 	}
+	if res.Status == result.StatusRunning || res.Status == result.StatusTimeout {
+		// The job runner has set the curves of the epochs done, but not
+		// their indicators.
+		addCheckpointProgress(res, spec, filepath.Join(spec.Pipeline.RunFilesPath, spec.RunID))
+	}
 	return res
+}
+
+// addCheckpointProgress fills the curves, epochs and indicators of a run
+// stopped before it wrote its result (timed out, interrupted, or a child
+// that died) from the checkpoint in its run folder, so that the database
+// shows the epochs it finished. Curves already in res are kept. A missing
+// checkpoint leaves res as it is, and an unreadable one is noted in
+// res.Error.
+func addCheckpointProgress(res *result.Result, spec pipeline.Spec, runDir string) {
+	if len(res.Curves.TrainLoss) == 0 {
+		path := filepath.Join(runDir, jobrunner.CheckpointFile)
+		cp, err := readRunCheckpoint(path, spec.Pipeline.Process.Epochs)
+		if err != nil {
+			res.Error += fmt.Sprintf("\n(the curves of the finished epochs are missing: %v)", err)
+			return
+		}
+		if cp == nil {
+			return
+		}
+		res.Curves = cp.Curves
+		res.Epochs = len(cp.Curves.TrainLoss)
+		res.Files["checkpoint"] = path
+	}
+	if len(res.Curves.TrainLoss) == 0 || res.Indicators.TrainLoss != nil {
+		return
+	}
+
+	ind := indicator.Compute(res.Curves)
+	ind.NbParams = res.Indicators.NbParams
+	// The training time of the finished epochs, which the job runner also
+	// counts for the epochs of a checkpoint it resumed from.
+	ind.DurationS = res.Indicators.DurationS
+	if ind.DurationS == nil && len(res.Curves.EpochSeconds) > 0 {
+		var seconds float64
+		for _, s := range res.Curves.EpochSeconds {
+			seconds += s
+		}
+		ind.DurationS = &seconds
+	}
+	res.Indicators = ind
+}
+
+// checkpointKeySuffix names the file beside checkpoint.bin in which the job
+// runner stores the key of the run, pipeline and data the checkpoint was
+// trained on.
+const checkpointKeySuffix = ".key"
+
+// readRunCheckpoint reads the checkpoint at path for a run of at most
+// epochs epochs. It returns nil and no error when there is no checkpoint,
+// or when it does not look like the run's.
+//
+// NOTE: the job runner's key computation is unexported, so the key file's
+// content is not compared: a checkpoint counts as the run's when its key
+// file exists and it holds no more than epochs epochs. Run folders are per
+// run id, and the job runner deletes a checkpoint whose key does not match
+// before it trains, so a stale one remains only when the child stopped
+// before that check.
+func readRunCheckpoint(path string, epochs int) (*training.Checkpoint, error) {
+	if _, err := os.Stat(path + checkpointKeySuffix); err != nil {
+		return nil, nil
+	}
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open checkpoint: %w", err)
+	}
+	defer f.Close()
+	cp, err := training.ReadCheckpoint(bufio.NewReader(f))
+	if err != nil {
+		return nil, fmt.Errorf("read checkpoint %s: %w", path, err)
+	}
+	if len(cp.Curves.TrainLoss) > epochs {
+		return nil, nil
+	}
+	return cp, nil
 }
 
 // failedResult returns the result of a run that failed before the job

@@ -1,10 +1,12 @@
 package manager
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -12,6 +14,7 @@ import (
 
 	"github.com/mosaic-go/mosaic/result"
 	"github.com/mosaic-go/mosaic/store"
+	"github.com/mosaic-go/mosaic/training"
 )
 
 // runOne runs a one-run study whose data section is data, in child
@@ -90,6 +93,75 @@ func TestRunTimeoutKillsChild(t *testing.T) {
 	}
 	if !strings.Contains(errText, "SIGKILL") {
 		t.Errorf("error = %q, want SIGKILL: the stage ignores SIGTERM", errText)
+	}
+}
+
+func TestRunTimeoutKeepsCheckpointCurves(t *testing.T) {
+	dir := t.TempDir()
+	// Far more epochs than the timeout allows, at a few milliseconds each.
+	cfg := writeStudy(t, dir, "class = test_synthetic\nn = 400", "8", "nb_processus = 1", 1_000_000)
+	db := filepath.Join(dir, "study.db")
+	exec := testExec()
+	exec.RunTimeout = 3 * time.Second
+	if _, err := runStudy(t, context.Background(), cfg, db, exec, nil); err != nil {
+		t.Fatal(err)
+	}
+
+	rows := queryRows(t, db, `SELECT r.run_id, r.status, r.epochs, count(c.epoch), coalesce(max(c.epoch), 0),
+    r.train_loss IS NOT NULL, r.test_loss IS NOT NULL, r.trainability IS NOT NULL
+FROM runs r LEFT JOIN curves c ON c.run_id = r.run_id GROUP BY r.run_id`)
+	if len(rows) != 1 {
+		t.Fatalf("database holds %d runs, want 1", len(rows))
+	}
+	row := rows[0]
+	if row[1] != string(result.StatusTimeout) {
+		t.Fatalf("status = %s, want timeout", row[1])
+	}
+	if row[2] == "0" {
+		t.Fatalf("epochs = 0: the checkpoint's epochs were not stored")
+	}
+	if row[3] != row[2] || row[4] != row[2] {
+		t.Errorf("curves rows, last epoch = %s, %s, want %s, the stored epochs", row[3], row[4], row[2])
+	}
+	if !slices.Equal(row[5:], []string{"1", "1", "1"}) {
+		t.Errorf("train_loss, test_loss, trainability set = %v, want all set", row[5:])
+	}
+
+	// The stored epochs are those of the checkpoint the child left.
+	runDir := filepath.Join(dir, "runs", row[0])
+	cp, err := readRunCheckpoint(filepath.Join(runDir, "checkpoint.bin"), 1_000_000)
+	if err != nil || cp == nil {
+		t.Fatalf("read checkpoint of run %s: %v, %v", row[0], cp, err)
+	}
+	if got := strconv.Itoa(len(cp.Curves.TrainLoss)); got != row[2] {
+		t.Errorf("stored epochs = %s, checkpoint holds %s", row[2], got)
+	}
+}
+
+func TestCheckpointProgressNeedsKeyFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "checkpoint.bin")
+	cp := &training.Checkpoint{Epoch: 3, Curves: result.Curves{TrainLoss: []float64{3, 2, 1}, TestLoss: []float64{4, 3, 2}}}
+	var buf bytes.Buffer
+	if err := cp.Write(&buf); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	if got, err := readRunCheckpoint(path, 10); got != nil || err != nil {
+		t.Errorf("without key file: checkpoint %v, error %v, want neither", got, err)
+	}
+	if err := os.WriteFile(path+".key", []byte("key"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := readRunCheckpoint(path, 2); got != nil || err != nil {
+		t.Errorf("3 epochs for a 2-epoch run: checkpoint %v, error %v, want neither", got, err)
+	}
+	got, err := readRunCheckpoint(path, 3)
+	if err != nil || got == nil || len(got.Curves.TrainLoss) != 3 {
+		t.Errorf("matching checkpoint: %v, error %v, want its 3 epochs", got, err)
 	}
 }
 

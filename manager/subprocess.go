@@ -177,6 +177,7 @@ func (e Subprocess) outcome(ctx context.Context, task Task, runDir string, cmd *
 	spec := task.Spec
 	code, signal := exitStatus(cmd, waitErr)
 	res, readErr := jobrunner.ReadResult(filepath.Join(runDir, spec.RunID+".json"))
+	childResult := false
 
 	switch {
 	case timedOut:
@@ -190,6 +191,7 @@ func (e Subprocess) outcome(ctx context.Context, task Task, runDir string, cmd *
 		// The child's own account of the run, with the manager's
 		// assignment of devices.
 		res.GPUs = task.GPUs
+		childResult = true
 	default:
 		res = baseResult(spec, task.GPUs)
 		res.Status = result.StatusFailed
@@ -197,6 +199,9 @@ func (e Subprocess) outcome(ctx context.Context, task Task, runDir string, cmd *
 		if readErr != nil && code == jobrunner.ExitDone {
 			res.Error = fmt.Sprintf("child process exited with status 0 but wrote no readable result: %v", readErr)
 		}
+	}
+	if !childResult {
+		addCheckpointProgress(res, spec, runDir)
 	}
 	if res.ExitCode == nil && code >= 0 {
 		res.ExitCode = &code

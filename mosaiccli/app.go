@@ -18,7 +18,6 @@ func newApp() *cli.App {
 		Usage: "compare machine-learning models over a grid of data and model variants",
 		Description: "Declare a grid of pipelines in one INI file, train every pipeline, and compare\n" +
 			"them from the SQLite database. See README.md and docs/ for the config grammar.",
-		HideHelpCommand: true,
 		Commands: []*cli.Command{
 			runCommand(),
 			rerunCommand(),

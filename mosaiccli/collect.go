@@ -23,9 +23,10 @@ func collectCommand() *cli.Command {
 		ArgsUsage: "RESULTS_DIR... | --listen ADDR --token-file FILE [RESULTS_DIR...]",
 		Flags: []cli.Flag{
 			dbFlag,
-			&cli.IntFlag{Name: "workers", Usage: "files decoded at once (default: the number of CPUs)"},
+			&cli.IntFlag{Name: "workers", Usage: "files decoded at once", DefaultText: "the number of CPUs"},
 			&cli.StringFlag{Name: "listen", Usage: "receive results posted by `mosaic-job --post-url` on this address, such as 127.0.0.1:8470, until SIGTERM or SIGINT"},
-			&cli.StringFlag{Name: "token-file", Usage: "with --listen: file holding the bearer token jobs must send (default: the " + deliver.TokenEnv + " environment variable)"},
+			&cli.StringFlag{Name: "token-file", Usage: "with --listen: file holding the bearer token jobs must send",
+				DefaultText: "the " + deliver.TokenEnv + " environment variable"},
 			&cli.StringFlag{Name: "tls-cert", Usage: "with --listen: PEM certificate file; serve HTTPS (needs --tls-key)"},
 			&cli.StringFlag{Name: "tls-key", Usage: "with --listen: PEM private key file of --tls-cert"},
 			&cli.Int64Flag{Name: "max-body", Value: collect.DefaultMaxBody, Usage: "with --listen: largest result accepted, in bytes; larger ones get HTTP 413"},

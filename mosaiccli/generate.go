@@ -2,9 +2,11 @@ package mosaiccli
 
 import (
 	"fmt"
+	"strconv"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/mosaic-go/mosaic/config"
 	"github.com/mosaic-go/mosaic/manager"
 	"github.com/mosaic-go/mosaic/pipeline"
 )
@@ -16,7 +18,8 @@ func generateCommand() *cli.Command {
 		ArgsUsage: "CONFIG.ini",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "pipelines", Usage: "folder for the pipeline JSON files"},
-			&cli.IntFlag{Name: "max-pipelines", Usage: "refuse configs that expand to more pipelines than this (default 100000)"},
+			&cli.IntFlag{Name: "max-pipelines", Usage: "reject configs that expand to more pipelines than this",
+				DefaultText: strconv.Itoa(config.DefaultMaxPipelines)},
 		},
 		Action: generateAction,
 	}

@@ -7,11 +7,13 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"syscall"
 
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
 
+	"github.com/mosaic-go/mosaic/config"
 	"github.com/mosaic-go/mosaic/manager"
 )
 
@@ -22,9 +24,10 @@ func runCommand() *cli.Command {
 		ArgsUsage: "CONFIG.ini",
 		Flags: append([]cli.Flag{
 			dbFlag,
-			&cli.IntFlag{Name: "workers", Aliases: []string{"j"}, Usage: "runs in parallel (default: [MONITOR] nb_processus)"},
+			&cli.IntFlag{Name: "workers", Aliases: []string{"j"}, Usage: "runs in parallel", DefaultText: "[MONITOR] nb_processus"},
 			&cli.BoolFlag{Name: "retry-failed", Usage: "run failed, diverged and timed-out runs again"},
-			&cli.IntFlag{Name: "max-pipelines", Usage: "reject configs that expand to more pipelines than this (default 100000)"},
+			&cli.IntFlag{Name: "max-pipelines", Usage: "reject configs that expand to more pipelines than this",
+				DefaultText: strconv.Itoa(config.DefaultMaxPipelines)},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only the summary"},
 		}, execFlags()...),
 		Action: runAction,
@@ -52,6 +55,12 @@ func runAction(c *cli.Context) error {
 		return err
 	}
 	opts.Plan = plan
+	if plan.Config.Monitor.NeedGPU && !c.Bool("quiet") {
+		// Say it before the runs start, so nobody reads the stored GPU
+		// assignment as GPU training.
+		fmt.Fprintln(c.App.ErrWriter, "note: each run is given one device of gpu_available and records it, "+
+			"but MOSAIC's engine trains on the CPU; the results say device cpu")
+	}
 	logger, closeLog, err := openStudyLog(plan.Config.Process.RunFilesPath)
 	if err != nil {
 		return err
@@ -101,7 +110,8 @@ func plural(n int, one, many string) string {
 // execFlags are the flags of run and rerun that set how runs execute.
 func execFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.DurationFlag{Name: "run-timeout", Usage: "kill a run that takes longer, such as 2h30m, and store it as timeout (default: no limit)"},
+		&cli.DurationFlag{Name: "run-timeout", Usage: "kill a run that takes longer, such as 2h30m, and store it as timeout",
+			DefaultText: "no limit"},
 		&cli.IntFlag{Name: "runs-per-gpu", Value: 1, Usage: "runs that may share one device of gpu_available when need_gpu = True"},
 		&cli.BoolFlag{Name: "in-process", Usage: "run in the manager's process instead of one child process per run, for debugging"},
 	}

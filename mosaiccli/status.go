@@ -22,7 +22,7 @@ func statusCommand() *cli.Command {
 		Usage: "show the runs per status, the running runs, the last failures and the best test loss per label",
 		Flags: []cli.Flag{
 			dbFlag,
-			&cli.IntFlag{Name: "top", Value: 20, Usage: "number of labels to list, best first"},
+			&cli.IntFlag{Name: "top", Value: 20, Usage: "number of labels to list per loss function, best first; 0 lists all"},
 			&cli.IntFlag{Name: "failures", Value: 5, Usage: "number of failed or timed-out runs to list, most recent first"},
 			&cli.BoolFlag{Name: "json", Usage: "print one JSON document instead of tables"},
 			&cli.StringFlag{Name: "jobs", Usage: "study folder of `mosaic submit`: add the state of every submitted run, from the database, the result files not yet collected and squeue or condor_q"},
@@ -38,9 +38,14 @@ type studyStatus struct {
 	Counts   map[string]int     `json:"counts"`
 	Running  []store.RunningRun `json:"running"`
 	Failures []store.Failure    `json:"failures"`
-	Best     []store.LabelBest  `json:"best"`
-	Cache    store.CacheCounts  `json:"data_cache"`
-	Jobs     *jobsStatus        `json:"jobs,omitempty"`
+	// Best lists the labels with a done run, grouped by loss function, up
+	// to --top per loss function. BestTotal is the number of labels before
+	// that cut, counting a label once per loss function.
+	Best      []store.LabelBest `json:"best"`
+	BestTotal int               `json:"best_total"`
+	// Cache is nil when no data cache lookup was recorded.
+	Cache *store.CacheCounts `json:"data_cache,omitempty"`
+	Jobs  *jobsStatus        `json:"jobs,omitempty"`
 }
 
 func statusAction(c *cli.Context) error {
@@ -84,7 +89,7 @@ func statusAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	best, err := st.BestPerLabel(c.Context, c.Int("top"))
+	best, bestTotal, err := st.BestPerLabel(c.Context, c.Int("top"))
 	if err != nil {
 		return err
 	}
@@ -92,8 +97,13 @@ func statusAction(c *cli.Context) error {
 	s.Running = append(s.Running, running...)
 	s.Failures = append(s.Failures, failures...)
 	s.Best = append(s.Best, best...)
-	if s.Cache, err = st.CacheCounts(c.Context); err != nil {
+	s.BestTotal = bestTotal
+	cache, err := st.CacheCounts(c.Context)
+	if err != nil {
 		return err
+	}
+	if cache.Hits+cache.Misses > 0 {
+		s.Cache = &cache
 	}
 
 	if c.Bool("json") {
@@ -123,7 +133,8 @@ func printStatus(w io.Writer, s studyStatus) error {
 	for _, status := range statuses {
 		fmt.Fprintf(w, "  %-10s %d\n", status, s.Counts[status])
 	}
-	if lookups := s.Cache.Hits + s.Cache.Misses; lookups > 0 {
+	if s.Cache != nil {
+		lookups := s.Cache.Hits + s.Cache.Misses
 		fmt.Fprintf(w, "data cache: %d hits, %d misses (%.0f%% hits)\n",
 			s.Cache.Hits, s.Cache.Misses, 100*float64(s.Cache.Hits)/float64(lookups))
 	}
@@ -143,14 +154,25 @@ func printStatus(w io.Writer, s studyStatus) error {
 			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", f.Number, f.RunID, f.Status, f.Label, firstLine(f.Error))
 		}
 	}
-	if len(s.Best) > 0 {
-		fmt.Fprintln(tw, "\nbest runs per label")
-		fmt.Fprintln(tw, "label\tdone\tbest test_loss\tmean test_loss\tbest test_accuracy")
-		for _, b := range s.Best {
-			fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\n", b.Label, b.Done, fmtPtr(b.BestTestLoss), fmtPtr(b.MeanTestLoss), fmtPtr(b.BestTestAccuracy))
-		}
-	}
+	printBest(tw, s.Best, s.BestTotal)
 	return tw.Flush()
+}
+
+// printBest prints the best runs per label, ranked within each loss
+// function, and says how many labels --top left out.
+func printBest(w io.Writer, best []store.LabelBest, total int) {
+	if len(best) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "\nbest runs per label, ranked within each loss function")
+	fmt.Fprintln(w, "loss_function\tlabel\tdone\tbest test_loss\tmean test_loss\tbest test_accuracy")
+	for _, b := range best {
+		fmt.Fprintf(w, "%s\t%s\t%d\t%s\t%s\t%s\n", dash(b.LossFunction), b.Label, b.Done,
+			fmtPtr(b.BestTestLoss), fmtPtr(b.MeanTestLoss), fmtPtr(b.BestTestAccuracy))
+	}
+	if total > len(best) {
+		fmt.Fprintf(w, "showing %d of %d labels; --top N shows more\n", len(best), total)
+	}
 }
 
 // firstLine returns the first line of an error, with "…" when more follow.

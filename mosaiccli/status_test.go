@@ -2,15 +2,19 @@ package mosaiccli
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/mosaic-go/mosaic/result"
+	"github.com/mosaic-go/mosaic/store"
 	"github.com/mosaic-go/mosaic/submit/layout"
 	"github.com/mosaic-go/mosaic/submit/submittest"
 )
@@ -164,5 +168,144 @@ func TestSubmitSkipsUncollectedRuns(t *testing.T) {
 	}
 	if want := "Run mosaic collect " + filepath.Join(study, "results") + " --db " + db + " first"; !strings.Contains(out, want) {
 		t.Errorf("submit output lacks %q:\n%s", want, out)
+	}
+}
+
+// collectLossStudy collects into a new database one done run per label:
+// mse labels with loss function MSELoss and test losses 0.1 to 0.1*mse,
+// huber labels with HuberLoss and test losses 0.01 to 0.01*huber. It
+// returns the database path.
+func collectLossStudy(t *testing.T, mse, huber int) string {
+	t.Helper()
+	dir := t.TempDir()
+	results := filepath.Join(dir, "results")
+	if err := os.Mkdir(results, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	write := func(loss string, i int, testLoss float64) {
+		id := fmt.Sprintf("%s%012d-0", strings.ToLower(loss[:4]), i)
+		data, err := json.Marshal(result.Result{
+			SchemaVersion: result.SchemaVersion, RunID: id, PipelineID: strings.Split(id, "-")[0],
+			Label: fmt.Sprintf("%s-%02d", loss, i), Status: result.StatusDone,
+			Params: []result.Param{{Stage: -1, StageType: "process", Class: "process", Kind: "param",
+				Name: "loss_function", Value: loss}},
+			Indicators: result.Indicators{TestLoss: &testLoss},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(results, id+".json"), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := 1; i <= mse; i++ {
+		write("MSELoss", i, 0.1*float64(i))
+	}
+	for i := 1; i <= huber; i++ {
+		write("HuberLoss", i, 0.01*float64(i))
+	}
+	db := filepath.Join(dir, "loss.db")
+	if out, err := runApp(t, "collect", results, "--db", db); err != nil {
+		t.Fatalf("collect: %v\n%s", err, out)
+	}
+	return db
+}
+
+func TestStatusBestPerLossFunction(t *testing.T) {
+	db := collectLossStudy(t, 2, 2)
+
+	out, err := runApp(t, "status", "--db", db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, table, found := strings.Cut(out, "best runs per label")
+	if !found {
+		t.Fatalf("status output has no best runs table:\n%s", out)
+	}
+	var rows []string
+	for _, line := range strings.Split(table, "\n")[2:] {
+		if fields := strings.Fields(line); len(fields) >= 2 {
+			rows = append(rows, fields[0]+" "+fields[1])
+		}
+	}
+	want := []string{"HuberLoss HuberLoss-01", "HuberLoss HuberLoss-02", "MSELoss MSELoss-01", "MSELoss MSELoss-02"}
+	if !slices.Equal(rows, want) {
+		t.Errorf("best runs rows = %q, want %q:\n%s", rows, want, out)
+	}
+	if strings.Contains(out, "showing") {
+		t.Errorf("status says labels are left out, but --top lists all:\n%s", out)
+	}
+}
+
+func TestStatusTopCutsLabels(t *testing.T) {
+	db := collectLossStudy(t, 3, 2)
+
+	out, err := runApp(t, "status", "--db", db, "--top", "2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "showing 4 of 5 labels; --top N shows more"; !strings.Contains(out, want) {
+		t.Errorf("status output lacks %q:\n%s", want, out)
+	}
+	if strings.Contains(out, "MSELoss-03") {
+		t.Errorf("status lists the third MSELoss label with --top 2:\n%s", out)
+	}
+}
+
+func TestStatusJSONKeys(t *testing.T) {
+	db := collectLossStudy(t, 3, 2)
+
+	out, err := runApp(t, "status", "--db", db, "--json", "--top", "1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatalf("decode status --json: %v\n%s", err, out)
+	}
+	if _, ok := doc["data_cache"]; ok {
+		t.Errorf("status --json has data_cache without cache lookups:\n%s", out)
+	}
+	if total, _ := doc["best_total"].(float64); total != 5 {
+		t.Errorf("best_total = %v, want 5", doc["best_total"])
+	}
+	best, _ := doc["best"].([]any)
+	if len(best) != 2 {
+		t.Fatalf("best has %d entries, want 1 per loss function:\n%s", len(best), out)
+	}
+	first, _ := best[0].(map[string]any)
+	for _, key := range []string{"loss_function", "label", "done", "best_test_loss", "mean_test_loss", "best_test_accuracy"} {
+		if _, ok := first[key]; !ok {
+			t.Errorf("best entry lacks key %q: %v", key, first)
+		}
+	}
+	if first["loss_function"] != "HuberLoss" || first["label"] != "HuberLoss-01" {
+		t.Errorf("first best entry = %v, want HuberLoss-01 of HuberLoss", first)
+	}
+}
+
+func TestStatusJSONDataCache(t *testing.T) {
+	db := collectLossStudy(t, 1, 0)
+	st, err := store.Open(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.AddCacheCounts(context.Background(), store.CacheCounts{Hits: 3, Misses: 1}); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+
+	out, err := runApp(t, "status", "--db", db, "--json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Cache *store.CacheCounts `json:"data_cache"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatalf("decode status --json: %v\n%s", err, out)
+	}
+	if doc.Cache == nil || *doc.Cache != (store.CacheCounts{Hits: 3, Misses: 1}) {
+		t.Errorf("data_cache = %+v, want 3 hits and 1 miss:\n%s", doc.Cache, out)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -23,22 +24,26 @@ func submitCommand() *cli.Command {
 			&cli.BoolFlag{Name: "slurm", Usage: "submit Slurm job arrays"},
 			&cli.BoolFlag{Name: "condor", Usage: "submit one HTCondor cluster"},
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Value: "study", Usage: "study folder for run specs, submit files, logs and results"},
-			&cli.StringFlag{Name: "db", Usage: "study database: runs stored there as done or diverged are not submitted again, and the printed collect command imports into it (default there: mosaic.db)"},
+			&cli.StringFlag{Name: "db", Usage: "study database: runs stored there as done or diverged are not submitted again, and the printed collect command imports into it",
+				DefaultText: "mosaic.db"},
 			&cli.BoolFlag{Name: "now", Usage: "run sbatch or condor_submit and record the job ids; otherwise print the command"},
 			&cli.BoolFlag{Name: "dry-run", Usage: "print counts and the first submit description, write nothing"},
 			&cli.IntFlag{Name: "max-running", Usage: "Slurm: runs of one array running at once (--array=...%N); 0 means no limit"},
-			&cli.IntFlag{Name: "max-array-size", Usage: "Slurm: split arrays longer than this when scontrol cannot tell the cluster's MaxArraySize (default 1001)"},
+			&cli.IntFlag{Name: "max-array-size", Usage: "Slurm: split arrays longer than this when scontrol cannot tell the cluster's MaxArraySize",
+				DefaultText: strconv.Itoa(slurm.DefaultMaxArraySize)},
 			&cli.StringFlag{Name: "partition", Usage: "Slurm partition"},
 			&cli.IntFlag{Name: "max-idle", Usage: "HTCondor: jobs idle at once (max_idle); 0 means no limit"},
 			&cli.IntFlag{Name: "max-retries", Usage: "HTCondor: restarts of a failed job (max_retries)"},
-			&cli.IntFlag{Name: "cpus", Usage: "cores per run (default 1)"},
-			&cli.IntFlag{Name: "mem", Usage: "memory per run, in MiB (default: the scheduler's)"},
-			&cli.IntFlag{Name: "time", Usage: "wall time limit per run, in minutes (default: the scheduler's)"},
-			&cli.IntFlag{Name: "gpus", Usage: "GPUs per run (default 1 when need_gpu = True, else 0)"},
-			&cli.StringFlag{Name: "job-binary", Usage: "the static mosaic-job binary (default: beside mosaic, then on PATH)"},
+			&cli.IntFlag{Name: "cpus", Usage: "cores per run", DefaultText: "1"},
+			&cli.IntFlag{Name: "mem", Usage: "memory per run, in MiB", DefaultText: "the scheduler's"},
+			&cli.IntFlag{Name: "time", Usage: "wall time limit per run, in minutes", DefaultText: "the scheduler's"},
+			&cli.IntFlag{Name: "gpus", Usage: "GPUs per run", DefaultText: "1 when need_gpu = True, else 0"},
+			&cli.StringFlag{Name: "job-binary", Usage: "the static mosaic-job binary",
+				DefaultText: "beside mosaic, then on PATH"},
 			&cli.StringFlag{Name: "template", Usage: "text/template file replacing the built-in submit description (fields in docs/cluster.md)"},
 			&cli.StringFlag{Name: "post-url", Usage: "jobs also post their result to this `mosaic collect --listen` receiver, such as http://submit-host:8470"},
-			&cli.StringFlag{Name: "token-file", Usage: "with --post-url: file holding the receiver's token; HTCondor transfers it with each job, Slurm jobs read it by path (default on Slurm: MOSAIC_TOKEN in the sbatch environment)"},
+			&cli.StringFlag{Name: "token-file", Usage: "with --post-url: file holding the receiver's token; HTCondor transfers it with each job, Slurm jobs read it by path",
+				DefaultText: "on Slurm, MOSAIC_TOKEN in the sbatch environment"},
 		},
 		Action: submitAction,
 	}

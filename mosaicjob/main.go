@@ -106,7 +106,7 @@ func finish(ctx context.Context, j *job, res *result.Result, stderr io.Writer) i
 	if writeErr != nil {
 		fmt.Fprintf(stderr, "mosaic-job: run %s: %v\n", j.spec.RunID, writeErr)
 	} else {
-		fmt.Fprintf(stderr, "mosaic-job: run %s %s after %d epochs, result %s\n", j.spec.RunID, res.Status, res.Epochs, path)
+		fmt.Fprintf(stderr, "mosaic-job: run %s %s after %s, result %s\n", j.spec.RunID, res.Status, countOf(res.Epochs, "epoch", "epochs"), path)
 	}
 	if res.Error != "" {
 		fmt.Fprintf(stderr, "mosaic-job: run %s error: %s\n", j.spec.RunID, res.Error)
@@ -138,8 +138,8 @@ func post(ctx context.Context, j *job, res *result.Result, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stderr, "mosaic-job: run %s delivered to %s: %s (HTTP %d) after %d attempts\n",
-		j.spec.RunID, j.post.Endpoint(), receipt.Outcome, receipt.StatusCode, receipt.Attempts)
+	fmt.Fprintf(stderr, "mosaic-job: run %s delivered to %s: %s (HTTP %d) after %s\n",
+		j.spec.RunID, j.post.Endpoint(), receipt.Outcome, receipt.StatusCode, countOf(receipt.Attempts, "attempt", "attempts"))
 	return nil
 }
 
@@ -179,4 +179,13 @@ func signalContext() (context.Context, *atomic.Value, func()) {
 		cancel()
 	}
 	return ctx, caught, stop
+}
+
+// countOf returns n followed by one or many, such as "1 epoch" or
+// "3 epochs".
+func countOf(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }

@@ -86,8 +86,11 @@ func TestPostToReceiver(t *testing.T) {
 	if code != exitDone {
 		t.Fatalf("exit %d, want 0; stderr:\n%s", code, stderr.String())
 	}
-	if !strings.Contains(stderr.String(), "delivered to "+ts.URL+"/v1/results: inserted (HTTP 201)") {
+	if !strings.Contains(stderr.String(), "delivered to "+ts.URL+"/v1/results: inserted (HTTP 201) after 1 attempt\n") {
 		t.Errorf("stderr lacks the delivery line:\n%s", stderr.String())
+	}
+	if strings.Contains(stderr.String(), "level=DEBUG") {
+		t.Errorf("stderr has debug lines of a delivery without retries:\n%s", stderr.String())
 	}
 	if _, err := os.Stat(filepath.Join(out, runID+".json")); err != nil {
 		t.Errorf("no result file beside the delivery: %v", err)

@@ -113,7 +113,9 @@ func newPoster(postURL, tokenFile string, attempts int, maxTime time.Duration, g
 	if err != nil {
 		return nil, fmt.Errorf("--post-url %s: %w", postURL, err)
 	}
-	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	// Info level shows retries and failed requests, but not the line
+	// go-retryablehttp logs at debug level for every request.
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	return deliver.New(deliver.Options{
 		URL:         postURL,
 		Token:       token,

@@ -10,18 +10,23 @@ import (
 	"github.com/mosaic-go/mosaic/result"
 )
 
-// LabelBest summarises the done runs of one label for `mosaic status`.
+// LabelBest summarises the done runs of one label and one loss function,
+// for `mosaic status`. Test losses of different loss functions have
+// different scales, so labels are ranked within their loss function only.
 type LabelBest struct {
-	Label string
+	// LossFunction is the runs' process parameter loss_function (params
+	// row with stage -1), or "" for runs stored without it.
+	LossFunction string `json:"loss_function"`
+	Label        string `json:"label"`
 	// Done is the number of runs of the label with status done.
-	Done int
+	Done int `json:"done"`
 	// BestTestLoss is the lowest test_loss of those runs, MeanTestLoss
 	// their mean test_loss, and BestTestAccuracy their highest
 	// test_accuracy. Each is nil when no done run of the label has the
 	// value, for example accuracy in regression.
-	BestTestLoss     *float64
-	MeanTestLoss     *float64
-	BestTestAccuracy *float64
+	BestTestLoss     *float64 `json:"best_test_loss"`
+	MeanTestLoss     *float64 `json:"mean_test_loss"`
+	BestTestAccuracy *float64 `json:"best_test_accuracy"`
 }
 
 // Statuses returns the status of every run in the database, by run id. A
@@ -70,32 +75,49 @@ func (s *Store) Counts(ctx context.Context) (map[result.Status]int, error) {
 	return counts, nil
 }
 
-// BestPerLabel returns one summary per label that has a done run, the
-// lowest best test loss first. Labels without a test loss come last, and
-// ties sort by label. limit caps the number of labels, and limit <= 0
-// returns them all.
-func (s *Store) BestPerLabel(ctx context.Context, limit int) ([]LabelBest, error) {
-	if limit <= 0 {
-		limit = -1 // SQLite reads a negative LIMIT as no limit.
-	}
-	rows, err := s.db.QueryContext(ctx, `
-SELECT label, count(*), min(test_loss), avg(test_loss), max(test_accuracy)
-FROM results
-WHERE status = ?
-GROUP BY label
-ORDER BY min(test_loss) IS NULL, min(test_loss), label
-LIMIT ?`, string(result.StatusDone), limit)
+// bestPerLabelSQL groups the runs of status ?1 by loss function and label,
+// ranks the labels within each loss function, and keeps the first ?2 of
+// each loss function, or all of them when ?2 <= 0. total is the number of
+// groups before that cut.
+const bestPerLabelSQL = `
+WITH groups AS (
+    SELECT coalesce(p.value_text, '') AS loss_function, r.label, count(*) AS done,
+           min(r.test_loss) AS best_loss, avg(r.test_loss) AS mean_loss,
+           max(r.test_accuracy) AS best_accuracy
+    FROM results r
+    LEFT JOIN params p ON p.run_id = r.run_id AND p.stage = -1
+        AND p.kind = 'param' AND p.name = 'loss_function'
+    WHERE r.status = ?1
+    GROUP BY 1, 2
+), ranked AS (
+    SELECT *, row_number() OVER (PARTITION BY loss_function
+                                 ORDER BY best_loss IS NULL, best_loss, label) AS rank,
+           count(*) OVER () AS total
+    FROM groups
+)
+SELECT loss_function, label, done, best_loss, mean_loss, best_accuracy, total
+FROM ranked
+WHERE ?2 <= 0 OR rank <= ?2
+ORDER BY loss_function, rank`
+
+// BestPerLabel returns one summary per loss function and label that has a
+// done run. Loss functions come in name order. Within each, the lowest best
+// test loss comes first, labels without a test loss come last, and ties
+// sort by label. limit caps the number of labels per loss function, and
+// limit <= 0 returns them all. total is the number of summaries before the
+// cap.
+func (s *Store) BestPerLabel(ctx context.Context, limit int) (best []LabelBest, total int, err error) {
+	rows, err := s.db.QueryContext(ctx, bestPerLabelSQL, string(result.StatusDone), limit)
 	if err != nil {
-		return nil, fmt.Errorf("read best runs per label from %s: %w", s.path, err)
+		return nil, 0, fmt.Errorf("read best runs per label from %s: %w", s.path, err)
 	}
 	defer rows.Close()
 
-	var best []LabelBest
 	for rows.Next() {
 		var b LabelBest
 		var bestLoss, meanLoss, bestAccuracy sql.NullFloat64
-		if err := rows.Scan(&b.Label, &b.Done, &bestLoss, &meanLoss, &bestAccuracy); err != nil {
-			return nil, fmt.Errorf("read best runs per label from %s: %w", s.path, err)
+		if err := rows.Scan(&b.LossFunction, &b.Label, &b.Done, &bestLoss, &meanLoss, &bestAccuracy, &total); err != nil {
+			return nil, 0, fmt.Errorf("read best runs per label from %s: %w", s.path, err)
 		}
 		b.BestTestLoss = floatPointer(bestLoss)
 		b.MeanTestLoss = floatPointer(meanLoss)
@@ -103,9 +125,9 @@ LIMIT ?`, string(result.StatusDone), limit)
 		best = append(best, b)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read best runs per label from %s: %w", s.path, err)
+		return nil, 0, fmt.Errorf("read best runs per label from %s: %w", s.path, err)
 	}
-	return best, nil
+	return best, total, nil
 }
 
 // ResetRunning deletes the runs left running by an interrupted study, with

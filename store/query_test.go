@@ -170,11 +170,11 @@ func TestBestPerLabel(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	all, err := s.BestPerLabel(ctx, 0)
+	all, total, err := s.BestPerLabel(ctx, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	top, err := s.BestPerLabel(ctx, 1)
+	top, topTotal, err := s.BestPerLabel(ctx, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,6 +195,79 @@ func TestBestPerLabel(t *testing.T) {
 	}
 	if len(top) != 1 || top[0].Label != "mlp(pipe-b)" {
 		t.Errorf("BestPerLabel(1) = %+v, want only mlp(pipe-b)", top)
+	}
+	if total != 2 || topTotal != 2 {
+		t.Errorf("BestPerLabel totals = %d (no limit), %d (limit 1), want 2 and 2", total, topTotal)
+	}
+	if all[0].LossFunction != "cross_entropy" {
+		t.Errorf("loss function = %q, want cross_entropy", all[0].LossFunction)
+	}
+}
+
+// withLossFunction returns a done result of runID whose process parameter
+// loss_function is loss, or which has none when loss is "", and whose
+// test loss is testLoss.
+func withLossFunction(runID, pipelineID, loss string, testLoss float64) *result.Result {
+	r := newResult(runID, pipelineID, 2)
+	r.Params = r.Params[:len(r.Params)-1]
+	if loss != "" {
+		r.Params = append(r.Params, result.Param{Stage: -1, StageType: "process", Class: "process",
+			Kind: "param", Name: "loss_function", Value: loss})
+	}
+	r.Indicators.TestLoss = &testLoss
+	return r
+}
+
+func TestBestPerLabelPerLossFunction(t *testing.T) {
+	s, _ := openTemp(t)
+	ctx := context.Background()
+	// Huber losses are smaller than MSE losses of the same fit: ranked
+	// together, every Huber label would come before every MSE label.
+	results := []*result.Result{
+		withLossFunction("run-a", "mse-a", "MSELoss", 0.4),
+		withLossFunction("run-b", "mse-b", "MSELoss", 0.2),
+		withLossFunction("run-c", "mse-c", "MSELoss", 0.3),
+		withLossFunction("run-d", "huber-a", "HuberLoss", 0.1),
+		withLossFunction("run-e", "huber-b", "HuberLoss", 0.05),
+		withLossFunction("run-f", "old-a", "", 0.01),
+	}
+	if _, err := s.SaveResults(ctx, results); err != nil {
+		t.Fatal(err)
+	}
+
+	all, total, err := s.BestPerLabel(ctx, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	top, topTotal, err := s.BestPerLabel(ctx, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	var got []string
+	for _, b := range all {
+		got = append(got, b.LossFunction+" "+b.Label)
+	}
+	want := []string{" mlp(old-a)", "HuberLoss mlp(huber-b)", "HuberLoss mlp(huber-a)",
+		"MSELoss mlp(mse-b)", "MSELoss mlp(mse-c)", "MSELoss mlp(mse-a)"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("BestPerLabel(0) order = %q, want %q", got, want)
+	}
+	if total != 6 {
+		t.Errorf("BestPerLabel(0) total = %d, want 6", total)
+	}
+
+	got = nil
+	for _, b := range top {
+		got = append(got, b.LossFunction+" "+b.Label)
+	}
+	want = []string{" mlp(old-a)", "HuberLoss mlp(huber-b)", "HuberLoss mlp(huber-a)",
+		"MSELoss mlp(mse-b)", "MSELoss mlp(mse-c)"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("BestPerLabel(2) = %q, want the 2 best of each loss function %q", got, want)
+	}
+	if topTotal != 6 {
+		t.Errorf("BestPerLabel(2) total = %d, want 6", topTotal)
 	}
 }
 
