@@ -7,7 +7,7 @@ type adamCoefficients struct {
 	beta2, oneMinusBeta2 float32
 	// biasCorrection2Sqrt is √(1-β₂ᵗ), and stepSize lr/(1-β₁ᵗ).
 	biasCorrection2Sqrt, stepSize float32
-	eps                      float32
+	eps                           float32
 }
 
 // adamUpdateGeneric updates value, m and v from grad, element by element, in

@@ -12,10 +12,10 @@ import (
 
 // Conv2D is a 2-D convolution over samples of shape channels × height ×
 // width, computed as PyTorch's nn.Conv2d computes it (cross-correlation,
-// square kernel, zero padding, no dilation or groups). Each sample is
-// unfolded into a column matrix (im2col) of InC·Kernel² rows and one column
-// per output position, so the convolution becomes one matrix product with
-// the weights.
+// square kernel, zero padding, no dilation or groups). The whole minibatch is
+// unfolded into one column matrix (im2col) of InC·Kernel² rows and one column
+// per sample and output position, so the convolution of the batch is a
+// single matrix product with the weights.
 type Conv2D struct {
 	// InC, InH and InW are the channels, height and width of an input sample.
 	InC, InH, InW int
@@ -32,9 +32,24 @@ type Conv2D struct {
 	Weight *Param
 	Bias   *Param
 
-	// col and dCol are scratch matrices of one sample, reused by every call,
-	// so Forward and Backward allocate nothing.
-	col, dCol []float32
+	// col, dCol and channelMajor are scratch matrices grown to the largest
+	// batch seen, so that calls after the first allocate nothing. col holds
+	// the im2col of the batch, dCol its gradient, and channelMajor the
+	// output or its gradient in the GEMM's order (OutC rows of n·OutH·OutW).
+	col, dCol, channelMajor []float32
+	// colInput and colRows identify the batch unfolded in col: the address
+	// of its first value and its number of samples. Backward reuses col when
+	// it receives the same batch as the last Forward.
+	colInput *float32
+	colRows  int
+	// gatherIndex maps each kernel cell and output position to the input
+	// value it reads, in a plane padded on every side, and padded and
+	// paddedGrad hold one such plane and its gradient. The first call of
+	// unfold or fold builds them.
+	gatherIndex        []int32
+	padded, paddedGrad []float32
+	// weightGradT is the transpose of Weight.Grad, as Backward computes it.
+	weightGradT []float32
 }
 
 var _ Layer = (*Conv2D)(nil)
@@ -72,8 +87,6 @@ func NewConv2D(inShape []int, outC, kernel, stride, padding int, rng *rand.Rand)
 	for i := range c.Bias.Value {
 		c.Bias.Value[i] = float32((2*rng.Float64() - 1) * bound)
 	}
-	c.col = make([]float32, fanIn*c.OutH*c.OutW)
-	c.dCol = make([]float32, fanIn*c.OutH*c.OutW)
 	return c, nil
 }
 
@@ -85,52 +98,126 @@ func (c *Conv2D) OutShape(in []int) ([]int, error) {
 	return []int{c.OutC, c.OutH, c.OutW}, nil
 }
 
-// Forward computes, for each sample, out = W·im2col(in) + b.
+// convChunkValues bounds the values of the im2col matrix, and of the output
+// in channel-major order, that Forward and Backward hold at once: a batch is
+// processed in chunks of as many samples as fit. 2^18 float32 values are
+// 1 MiB, an estimate of a core's L2 cache, and hold 113 samples of the
+// second convolution of the digits CNN, so minibatches of 64 go in one
+// chunk.
+const convChunkValues = 1 << 18
+
+// chunkRows returns the number of samples of one chunk.
+func (c *Conv2D) chunkRows() int {
+	perSample := max(c.InC*c.Kernel*c.Kernel, c.OutC) * c.OutH * c.OutW
+	return max(1, convChunkValues/perSample)
+}
+
+// Forward computes out = W·im2col(in) + b with one matrix product per chunk
+// of samples, then writes each channel's row back sample by sample.
 func (c *Conv2D) Forward(in, out []float32, n int) {
 	inSize, outSize := c.InC*c.InH*c.InW, c.OutC*c.OutH*c.OutW
-	positions := c.OutH * c.OutW
-	w := c.weightMatrix()
-	col := blas32.General{Rows: len(c.col) / positions, Cols: positions, Stride: positions, Data: c.col}
-	for s := 0; s < n; s++ {
-		c.im2col(in[s*inSize : (s+1)*inSize])
-		y := out[s*outSize : (s+1)*outSize]
-		for o := 0; o < c.OutC; o++ {
-			row := y[o*positions : (o+1)*positions]
-			for i := range row {
-				row[i] = c.Bias.Value[o]
-			}
-		}
-		gemm(blas.NoTrans, blas.NoTrans, 1, w, col, 1, blas32.General{Rows: c.OutC, Cols: positions, Stride: positions, Data: y})
+	chunk := c.chunkRows()
+	for start := 0; start < n; start += chunk {
+		m := min(chunk, n-start)
+		c.forwardChunk(in[start*inSize:(start+m)*inSize], out[start*outSize:(start+m)*outSize], m)
 	}
 }
 
-// Backward accumulates dW = Σ dOut·im2col(in)ᵀ and db = Σ dOut over samples
-// and positions, and folds dCol = Wᵀ·dOut back onto the input (col2im).
-func (c *Conv2D) Backward(in, out, dOut, dIn []float32, n int) {
-	inSize, outSize := c.InC*c.InH*c.InW, c.OutC*c.OutH*c.OutW
+// forwardChunk is Forward on n samples that fit in one chunk.
+func (c *Conv2D) forwardChunk(in, out []float32, n int) {
 	positions := c.OutH * c.OutW
-	rows := len(c.col) / positions
-	w := c.weightMatrix()
-	col := blas32.General{Rows: rows, Cols: positions, Stride: positions, Data: c.col}
-	dCol := blas32.General{Rows: rows, Cols: positions, Stride: positions, Data: c.dCol}
-	dw := blas32.General{Rows: c.OutC, Cols: rows, Stride: rows, Data: c.Weight.Grad}
-	clear(c.Weight.Grad)
-	clear(c.Bias.Grad)
+	cols := n * positions
+	c.unfold(in, n)
+	y := growScratch(&c.channelMajor, c.OutC*cols)
+	gemm(blas.NoTrans, blas.NoTrans, 1, c.weightMatrix(), c.colMatrix(n), 0,
+		blas32.General{Rows: c.OutC, Cols: cols, Stride: cols, Data: y})
 
-	for s := 0; s < n; s++ {
-		dy := blas32.General{Rows: c.OutC, Cols: positions, Stride: positions, Data: dOut[s*outSize : (s+1)*outSize]}
-		for o := 0; o < c.OutC; o++ {
-			for _, v := range dy.Data[o*positions : (o+1)*positions] {
-				c.Bias.Grad[o] += v
+	// Row o of y holds channel o of every sample, one after the other.
+	outSize := c.OutC * positions
+	out = out[:n*outSize]
+	for o, bias := range c.Bias.Value[:c.OutC] {
+		row := y[o*cols : (o+1)*cols]
+		for s := 0; s < n; s++ {
+			src := row[s*positions : (s+1)*positions]
+			dst := out[s*outSize+o*positions : s*outSize+(o+1)*positions]
+			dst = dst[:len(src)]
+			for i, v := range src {
+				dst[i] = v + bias
 			}
 		}
-		c.im2col(in[s*inSize : (s+1)*inSize])
-		gemm(blas.NoTrans, blas.Trans, 1, dy, col, 1, dw)
+	}
+}
+
+// Backward sets dW = dOut·im2col(in)ᵀ and db = Σ dOut over samples and
+// positions, and folds dCol = Wᵀ·dOut back onto the input (col2im), with
+// one matrix product each per chunk of samples. For the last chunk, which
+// is the only one when the batch fits in a chunk, it reuses the im2col of
+// the last Forward when in is the batch that Forward received, as the Layer
+// contract requires. It unfolds the other chunks again.
+func (c *Conv2D) Backward(in, out, dOut, dIn []float32, n int) {
+	clear(c.Weight.Grad)
+	clear(c.Bias.Grad)
+	inSize, outSize := c.InC*c.InH*c.InW, c.OutC*c.OutH*c.OutW
+	chunk := c.chunkRows()
+	for start := 0; start < n; start += chunk {
+		m := min(chunk, n-start)
+		var dx []float32
 		if dIn != nil {
-			gemm(blas.Trans, blas.NoTrans, 1, w, dy, 0, dCol)
-			c.col2im(dIn[s*inSize : (s+1)*inSize])
+			dx = dIn[start*inSize : (start+m)*inSize]
+		}
+		c.backwardChunk(in[start*inSize:(start+m)*inSize], dOut[start*outSize:(start+m)*outSize], dx, m)
+	}
+}
+
+// backwardChunk adds the gradients of n samples that fit in one chunk to
+// Weight.Grad and Bias.Grad, and writes their input gradient to dIn unless
+// dIn is nil.
+func (c *Conv2D) backwardChunk(in, dOut, dIn []float32, n int) {
+	positions := c.OutH * c.OutW
+	cols := n * positions
+	if c.colRows != n || c.colInput != &in[0] {
+		c.unfold(in, n)
+	}
+
+	// Gather dOut into channel-major order and sum the bias gradient.
+	dy := growScratch(&c.channelMajor, c.OutC*cols)
+	outSize := c.OutC * positions
+	for o := range c.Bias.Grad[:c.OutC] {
+		row := dy[o*cols : (o+1)*cols]
+		var sum float32
+		for s := 0; s < n; s++ {
+			src := dOut[s*outSize+o*positions : s*outSize+(o+1)*positions]
+			dst := row[s*positions : (s+1)*positions]
+			dst = dst[:len(src)]
+			for i, v := range src {
+				dst[i] = v
+				sum += v
+			}
+		}
+		c.Bias.Grad[o] += sum
+	}
+
+	dyMatrix := blas32.General{Rows: c.OutC, Cols: cols, Stride: cols, Data: dy}
+	rows := c.InC * c.Kernel * c.Kernel
+	// dWᵀ = im2col(in)·dOutᵀ, then transposed, costs less than dW directly,
+	// because gemm packs the large im2col matrix faster as the left operand
+	// than transposed as the right one.
+	dwT := growScratch(&c.weightGradT, rows*c.OutC)
+	gemm(blas.NoTrans, blas.Trans, 1, c.colMatrix(n), dyMatrix, 0,
+		blas32.General{Rows: rows, Cols: c.OutC, Stride: c.OutC, Data: dwT})
+	for o := 0; o < c.OutC; o++ {
+		dst := c.Weight.Grad[o*rows : (o+1)*rows]
+		for r := range dst {
+			dst[r] += dwT[r*c.OutC+o]
 		}
 	}
+	if dIn == nil {
+		return
+	}
+	dCol := growScratch(&c.dCol, rows*cols)
+	gemm(blas.Trans, blas.NoTrans, 1, c.weightMatrix(), dyMatrix, 0,
+		blas32.General{Rows: rows, Cols: cols, Stride: cols, Data: dCol})
+	c.fold(dIn, n)
 }
 
 // Params returns the weight then the bias.
@@ -147,65 +234,17 @@ func (c *Conv2D) weightMatrix() blas32.General {
 	return blas32.General{Rows: c.OutC, Cols: cols, Stride: cols, Data: c.Weight.Value}
 }
 
-// im2col fills c.col from one input sample: row (ch, ki, kj) contains, for each
-// output position (oh, ow), the input value under kernel cell (ki, kj), or 0
-// where that cell falls in the padding.
-func (c *Conv2D) im2col(x []float32) {
-	positions := c.OutH * c.OutW
-	row := 0
-	for ch := 0; ch < c.InC; ch++ {
-		plane := x[ch*c.InH*c.InW : (ch+1)*c.InH*c.InW]
-		for ki := 0; ki < c.Kernel; ki++ {
-			for kj := 0; kj < c.Kernel; kj++ {
-				dst := c.col[row*positions : (row+1)*positions]
-				for oh := 0; oh < c.OutH; oh++ {
-					ih := oh*c.Stride - c.Padding + ki
-					line := dst[oh*c.OutW : (oh+1)*c.OutW]
-					if ih < 0 || ih >= c.InH {
-						clear(line)
-						continue
-					}
-					for ow := range line {
-						iw := ow*c.Stride - c.Padding + kj
-						if iw < 0 || iw >= c.InW {
-							line[ow] = 0
-						} else {
-							line[ow] = plane[ih*c.InW+iw]
-						}
-					}
-				}
-				row++
-			}
-		}
-	}
+// colMatrix views c.col as the im2col matrix of a batch of n samples.
+func (c *Conv2D) colMatrix(n int) blas32.General {
+	rows, cols := c.InC*c.Kernel*c.Kernel, n*c.OutH*c.OutW
+	return blas32.General{Rows: rows, Cols: cols, Stride: cols, Data: c.col[:rows*cols]}
 }
 
-// col2im writes to dx the sum, over every kernel cell and output position
-// that read an input value, of the matching entry of c.dCol. It is the
-// adjoint of im2col.
-func (c *Conv2D) col2im(dx []float32) {
-	clear(dx)
-	positions := c.OutH * c.OutW
-	row := 0
-	for ch := 0; ch < c.InC; ch++ {
-		plane := dx[ch*c.InH*c.InW : (ch+1)*c.InH*c.InW]
-		for ki := 0; ki < c.Kernel; ki++ {
-			for kj := 0; kj < c.Kernel; kj++ {
-				src := c.dCol[row*positions : (row+1)*positions]
-				for oh := 0; oh < c.OutH; oh++ {
-					ih := oh*c.Stride - c.Padding + ki
-					if ih < 0 || ih >= c.InH {
-						continue
-					}
-					for ow, v := range src[oh*c.OutW : (oh+1)*c.OutW] {
-						iw := ow*c.Stride - c.Padding + kj
-						if iw >= 0 && iw < c.InW {
-							plane[ih*c.InW+iw] += v
-						}
-					}
-				}
-				row++
-			}
-		}
+// growScratch returns the first size values of *buf, after replacing *buf
+// with a larger slice if it holds fewer.
+func growScratch(buf *[]float32, size int) []float32 {
+	if len(*buf) < size {
+		*buf = make([]float32, size)
 	}
+	return (*buf)[:size]
 }

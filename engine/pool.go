@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"math"
 	"slices"
 )
 
@@ -17,13 +18,23 @@ type MaxPool2D struct {
 	Size int
 	// OutH and OutW are ⌊H/Size⌋ and ⌊W/Size⌋.
 	OutH, OutW int
+
+	// argmax holds, for each output value of the last Forward, the index of
+	// its maximum within the input channel plane. It grows to the largest
+	// batch seen, so calls after the first allocate nothing.
+	argmax []int32
+	// argmaxInput and argmaxRows identify the batch of the last Forward: the
+	// address of its first value and its number of samples.
+	argmaxInput *float32
+	argmaxRows  int
 }
 
 var _ Layer = (*MaxPool2D)(nil)
 
 // NewMaxPool2D returns a max pool of windows of size×size over samples of
 // shape inShape (channels, height, width). It returns an error if the shape
-// is not 3-D or the window is larger than the input.
+// is not 3-D, the window is larger than the input, or a channel plane holds
+// more values than an int32 indexes.
 func NewMaxPool2D(inShape []int, size int) (*MaxPool2D, error) {
 	if len(inShape) != 3 {
 		return nil, fmt.Errorf("max pool needs samples of shape channels×height×width, got shape %v", inShape)
@@ -34,6 +45,9 @@ func NewMaxPool2D(inShape []int, size int) (*MaxPool2D, error) {
 	p := &MaxPool2D{C: inShape[0], H: inShape[1], W: inShape[2], Size: size}
 	if p.H < size || p.W < size {
 		return nil, fmt.Errorf("max pool window %d×%d does not fit input %d×%d", size, size, p.H, p.W)
+	}
+	if p.H > math.MaxInt32/p.W {
+		return nil, fmt.Errorf("max pool input planes of %d×%d are too large: expected at most %d values", p.H, p.W, math.MaxInt32)
 	}
 	p.OutH, p.OutW = p.H/size, p.W/size
 	return p, nil
@@ -47,53 +61,130 @@ func (p *MaxPool2D) OutShape(in []int) ([]int, error) {
 	return []int{p.C, p.OutH, p.OutW}, nil
 }
 
-// argmax returns the index in plane of the first maximum of window (oh, ow).
-// A NaN wins over any number, so NaN propagates as in PyTorch.
-func (p *MaxPool2D) argmax(plane []float32, oh, ow int) int {
+// Forward writes the maximum of each window and records where it was, so
+// that Backward routes the gradient without searching the windows again.
+func (p *MaxPool2D) Forward(in, out []float32, n int) {
+	if n == 0 {
+		return
+	}
+	p.findMaxima(in, out, n)
+}
+
+// Backward routes each output gradient to the input that was the window's
+// maximum; every other input gets 0. It reuses the maxima that Forward
+// recorded when in is the batch that Forward received, as the Layer contract
+// requires, and searches the windows of in again otherwise.
+func (p *MaxPool2D) Backward(in, out, dOut, dIn []float32, n int) {
+	if dIn == nil || n == 0 {
+		return
+	}
+	if p.argmaxRows != n || p.argmaxInput != &in[0] {
+		p.findMaxima(in, nil, n)
+	}
+	inPlane, outPlane := p.H*p.W, p.OutH*p.OutW
+	dIn = dIn[:n*p.C*inPlane]
+	clear(dIn)
+	for c := 0; c < n*p.C; c++ {
+		dPlane := dIn[c*inPlane : (c+1)*inPlane]
+		idx := p.argmax[c*outPlane : (c+1)*outPlane]
+		grad := dOut[c*outPlane : (c+1)*outPlane]
+		grad = grad[:len(idx)]
+		for i, k := range idx {
+			dPlane[k] += grad[i]
+		}
+	}
+}
+
+// findMaxima fills p.argmax with the index, within its channel plane, of
+// the first maximum of every window of the n samples in `in`, and writes the
+// maxima to out unless out is nil. A NaN wins over any number, so NaN
+// propagates as in PyTorch.
+func (p *MaxPool2D) findMaxima(in, out []float32, n int) {
+	inPlane, outPlane := p.H*p.W, p.OutH*p.OutW
+	if size := n * p.C * outPlane; len(p.argmax) < size {
+		p.argmax = make([]int32, size)
+	}
+	for c := 0; c < n*p.C; c++ {
+		plane := in[c*inPlane : (c+1)*inPlane]
+		idx := p.argmax[c*outPlane : (c+1)*outPlane]
+		for oh := 0; oh < p.OutH; oh++ {
+			line := idx[oh*p.OutW : (oh+1)*p.OutW]
+			if p.Size == 2 {
+				p.findMaxima2(plane, oh, line)
+				continue
+			}
+			for ow := range line {
+				line[ow] = int32(p.windowArgmax(plane, oh, ow))
+			}
+		}
+		if out != nil {
+			dst := out[c*outPlane : (c+1)*outPlane]
+			dst = dst[:len(idx)]
+			for i, k := range idx {
+				dst[i] = plane[k]
+			}
+		}
+	}
+	p.argmaxInput, p.argmaxRows = &in[0], n
+}
+
+// findMaxima2 is findMaxima for output row oh of one plane and windows of
+// 2×2, the common case. It picks the first maximum of each row of a window,
+// then the bottom row's only if it is larger, which is the first maximum in
+// row-major order. The comparisons become integers rather than branches,
+// which random data would mispredict. Comparisons with NaN are false, so a
+// row of windows whose sum is NaN, because it holds NaN or both +Inf and
+// -Inf, is searched again with windowArgmax.
+func (p *MaxPool2D) findMaxima2(plane []float32, oh int, line []int32) {
+	topStart, bottomStart := 2*oh*p.W, (2*oh+1)*p.W
+	top := plane[topStart : topStart+2*len(line)]
+	bottom := plane[bottomStart : bottomStart+len(top)]
+	var sum float32
+	for ow := range line {
+		pair, below := top[2*ow:2*ow+2], bottom[2*ow:2*ow+2]
+		sum += pair[0] + pair[1] + below[0] + below[1]
+		first := boolToInt(pair[1] > pair[0])
+		second := boolToInt(below[1] > below[0])
+		k := topStart + 2*ow + first
+		if below[second] > pair[first] {
+			k = bottomStart + 2*ow + second
+		}
+		line[ow] = int32(k)
+	}
+	if sum != sum {
+		for ow := range line {
+			line[ow] = int32(p.windowArgmax(plane, oh, ow))
+		}
+	}
+}
+
+// boolToInt returns 1 for true and 0 for false.
+func boolToInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// greaterOrNaN reports whether v replaces best as a window's maximum: v is
+// larger, or v is the window's first NaN.
+func greaterOrNaN(v, best float32) bool {
+	return v > best || (v != v && best == best)
+}
+
+// windowArgmax returns the index in plane of the first maximum of window
+// (oh, ow).
+func (p *MaxPool2D) windowArgmax(plane []float32, oh, ow int) int {
 	best := oh*p.Size*p.W + ow*p.Size
 	for i := 0; i < p.Size; i++ {
-		for j := 0; j < p.Size; j++ {
-			k := (oh*p.Size+i)*p.W + ow*p.Size + j
-			v := plane[k]
-			if v > plane[best] || (v != v && plane[best] == plane[best]) {
-				best = k
+		row := (oh*p.Size+i)*p.W + ow*p.Size
+		for j, v := range plane[row : row+p.Size] {
+			if greaterOrNaN(v, plane[best]) {
+				best = row + j
 			}
 		}
 	}
 	return best
-}
-
-// Forward writes the maximum of each window.
-func (p *MaxPool2D) Forward(in, out []float32, n int) {
-	inPlane, outPlane := p.H*p.W, p.OutH*p.OutW
-	for c := 0; c < n*p.C; c++ {
-		plane := in[c*inPlane : (c+1)*inPlane]
-		dst := out[c*outPlane : (c+1)*outPlane]
-		for oh := 0; oh < p.OutH; oh++ {
-			for ow := 0; ow < p.OutW; ow++ {
-				dst[oh*p.OutW+ow] = plane[p.argmax(plane, oh, ow)]
-			}
-		}
-	}
-}
-
-// Backward routes each output gradient to the input that was the window's
-// maximum; every other input gets 0.
-func (p *MaxPool2D) Backward(in, out, dOut, dIn []float32, n int) {
-	if dIn == nil {
-		return
-	}
-	inPlane, outPlane := p.H*p.W, p.OutH*p.OutW
-	clear(dIn[:n*p.C*inPlane])
-	for c := 0; c < n*p.C; c++ {
-		plane := in[c*inPlane : (c+1)*inPlane]
-		dPlane := dIn[c*inPlane : (c+1)*inPlane]
-		for oh := 0; oh < p.OutH; oh++ {
-			for ow := 0; ow < p.OutW; ow++ {
-				dPlane[p.argmax(plane, oh, ow)] += dOut[c*outPlane+oh*p.OutW+ow]
-			}
-		}
-	}
 }
 
 // Params returns nil: pooling has no parameters.

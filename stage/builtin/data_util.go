@@ -1,6 +1,7 @@
 package builtin
 
 import (
+	"bytes"
 	"context"
 	"encoding/csv"
 	"fmt"
@@ -9,8 +10,10 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/mosaic-go/mosaic/stage"
 )
@@ -81,22 +84,68 @@ func (t *table) cellPos(i int) string {
 
 // readTable reads a CSV file with a header row. Every cell but the target's
 // must be a finite number; rows must have as many fields as the header.
+// A file without double quotes, the usual table of numbers, is split by
+// hand in one pass over its bytes. A file with quotes goes through
+// encoding/csv, which handles quoted fields. Both give the same table and
+// the same errors.
 func readTable(ctx context.Context, path, target string) (*table, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("open csv file: %w", err)
 	}
 	defer f.Close()
-
-	r := csv.NewReader(f)
-	r.FieldsPerRecord = -1 // ragged rows get a message naming the header width
-	header, err := r.Read()
-	if err == io.EOF {
-		return nil, fmt.Errorf("%s: file is empty, but a header row is expected", path)
-	}
+	data, err := readAll(f)
 	if err != nil {
 		return nil, fmt.Errorf("read csv file: %w", err)
 	}
+	if bytes.IndexByte(data, '"') >= 0 {
+		return readQuotedTable(ctx, path, data, target)
+	}
+
+	lines := lineScanner{data: data}
+	header, _ := lines.next()
+	if header == nil {
+		return nil, fmt.Errorf("%s: file is empty, but a header row is expected", path)
+	}
+	t, err := newTable(path, strings.Split(string(header), ","), target)
+	if err != nil {
+		return nil, err
+	}
+
+	// The file has at most one row per line after the header.
+	rows := bytes.Count(lines.data, []byte{'\n'}) + 1
+	t.features = make([]float32, 0, rows*(len(t.header)-1))
+	for {
+		rec, line := lines.next()
+		if rec == nil {
+			break
+		}
+		if err := t.addLine(rec, line); err != nil {
+			return nil, err
+		}
+		if t.rows%4096 == 0 && ctx.Err() != nil {
+			return nil, fmt.Errorf("read %s: %w", path, ctx.Err())
+		}
+	}
+	if t.rows == 0 {
+		return nil, fmt.Errorf("%s: file has a header but no data rows", path)
+	}
+	return t, nil
+}
+
+// readAll reads the rest of f in one buffer sized from the file's size.
+func readAll(f *os.File) ([]byte, error) {
+	size := 0
+	if info, err := f.Stat(); err == nil && info.Size() < math.MaxInt32 {
+		size = int(info.Size())
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, size+bytes.MinRead))
+	_, err := buf.ReadFrom(f)
+	return buf.Bytes(), err
+}
+
+// newTable starts a table from the header cells and resolves the target.
+func newTable(path string, header []string, target string) (*table, error) {
 	for i := range header {
 		header[i] = strings.TrimSpace(header[i])
 	}
@@ -104,8 +153,29 @@ func readTable(ctx context.Context, path, target string) (*table, error) {
 		return nil, fmt.Errorf("%s:1: header has only one column, but at least one feature column and a target column are expected", path)
 	}
 	t := &table{path: path, header: header}
+	var err error
 	if t.target, err = targetColumn(header, target); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return t, nil
+}
+
+// readQuotedTable parses data, a CSV file that contains double quotes, with
+// encoding/csv.
+func readQuotedTable(ctx context.Context, path string, data []byte, target string) (*table, error) {
+	r := csv.NewReader(bytes.NewReader(data))
+	r.FieldsPerRecord = -1 // ragged rows get a message naming the header width
+	r.ReuseRecord = true
+	header, err := r.Read()
+	if err == io.EOF {
+		return nil, fmt.Errorf("%s: file is empty, but a header row is expected", path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read csv file: %w", err)
+	}
+	t, err := newTable(path, slices.Clone(header), target)
+	if err != nil {
+		return nil, err
 	}
 
 	for {
@@ -150,6 +220,125 @@ func (t *table) addRow(r *csv.Reader, rec []string) error {
 	t.lines = append(t.lines, line)
 	t.rows++
 	return nil
+}
+
+// addLine parses one line of a file without quotes, which is line number
+// line of the file. It checks and reports as addRow does.
+func (t *table) addLine(rec []byte, line int) error {
+	if fields := bytes.Count(rec, []byte{','}) + 1; fields != len(t.header) {
+		return fmt.Errorf("%s:%d: row has %d fields, but the header has %d", t.path, line, fields, len(t.header))
+	}
+	for j := range t.header {
+		end := bytes.IndexByte(rec, ',')
+		if end < 0 {
+			end = len(rec)
+		}
+		cell := trimSpace(rec[:end])
+		rec = rec[min(end+1, len(rec)):]
+		if j == t.target {
+			t.targets = append(t.targets, string(cell))
+			continue
+		}
+		v, ok := parseFloat32(cell)
+		if !ok {
+			return fmt.Errorf("%s:%d: column %d (%q): %q is not a finite number", t.path, line, j+1, t.header[j], cell)
+		}
+		t.features = append(t.features, v)
+	}
+	t.lines = append(t.lines, line)
+	t.rows++
+	return nil
+}
+
+// trimSpace is bytes.TrimSpace with a shortcut for the usual cell, which
+// starts and ends with a printable ASCII character.
+func trimSpace(cell []byte) []byte {
+	if n := len(cell); n > 0 && cell[0] > ' ' && cell[0] < utf8.RuneSelf && cell[n-1] > ' ' && cell[n-1] < utf8.RuneSelf {
+		return cell
+	}
+	return bytes.TrimSpace(cell)
+}
+
+// lineScanner splits a CSV file without quotes into its lines, as
+// encoding/csv splits it: a line ends at \n, a \r before that \n or at the
+// end of the file is dropped, and empty lines are skipped.
+type lineScanner struct {
+	data []byte
+	// line is the number of the last line returned, counting from 1 and
+	// including the empty lines skipped.
+	line int
+}
+
+// next returns the next non-empty line and its number, or nil at the end
+// of the file.
+func (s *lineScanner) next() ([]byte, int) {
+	for len(s.data) > 0 {
+		end := bytes.IndexByte(s.data, '\n')
+		rec := s.data
+		if end >= 0 {
+			rec, s.data = s.data[:end], s.data[end+1:]
+		} else {
+			s.data = nil
+		}
+		s.line++
+		rec = bytes.TrimSuffix(rec, []byte{'\r'})
+		if len(rec) > 0 {
+			return rec, s.line
+		}
+	}
+	return nil, s.line
+}
+
+// pow10f32 holds the powers of ten that float32 represents exactly.
+var pow10f32 = [...]float32{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10}
+
+// parseFloat32 parses a cell as strconv.ParseFloat(cell, 32) does and
+// reports whether it is a finite number. A plain decimal of at most 24
+// bits of digits and 10 decimals, the usual cell of a table of numbers, is
+// converted with one exactly rounded float32 division, which gives the
+// same bits as strconv (Clinger's fast path). Anything else goes to strconv.
+func parseFloat32(cell []byte) (float32, bool) {
+	digits := cell
+	negative := false
+	if len(digits) > 0 && (digits[0] == '-' || digits[0] == '+') {
+		negative = digits[0] == '-'
+		digits = digits[1:]
+	}
+	var mantissa uint64
+	decimals, count := 0, 0
+	point := false
+	for _, ch := range digits {
+		switch {
+		case ch >= '0' && ch <= '9' && count < 18:
+			mantissa = mantissa*10 + uint64(ch-'0')
+			count++
+			if point {
+				decimals++
+			}
+		case ch == '.' && !point:
+			point = true
+		default:
+			return parseFloat32Slow(cell)
+		}
+	}
+	if count == 0 || mantissa > 1<<24 || decimals >= len(pow10f32) {
+		return parseFloat32Slow(cell)
+	}
+	v := float32(mantissa) / pow10f32[decimals]
+	if negative {
+		v = -v
+	}
+	return v, true
+}
+
+// parseFloat32Slow is parseFloat32 through strconv, for every other form:
+// exponents, long mantissas, hexadecimal, infinities and NaN.
+func parseFloat32Slow(cell []byte) (float32, bool) {
+	v, err := strconv.ParseFloat(string(cell), 32)
+	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+		return 0, false
+	}
+	return float32(v), true
 }
 
 // targetColumn resolves the target parameter against the header: a header
