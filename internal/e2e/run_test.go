@@ -4,8 +4,8 @@ package e2e
 
 import (
 	"context"
-	"errors"
 	"database/sql"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"

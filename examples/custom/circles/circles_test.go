@@ -150,4 +150,3 @@ func TestCustomMosaicJob(t *testing.T) {
 		t.Errorf("the circles run is not done:\n%.400s", doc)
 	}
 }
-
