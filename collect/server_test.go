@@ -646,7 +646,7 @@ func TestServeTLS(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = untrusting.Post(context.Background(), marshal(t, makeResult(6, 3)))
-	if err == nil || !strings.Contains(err.Error(), "1 attempts") {
+	if err == nil || !strings.Contains(err.Error(), "after 1 attempt:") {
 		t.Errorf("post with an untrusted certificate gave error %v, want a failure after 1 attempt", err)
 	}
 	rcv.stop(t)
