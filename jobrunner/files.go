@@ -17,6 +17,7 @@ import (
 	"strings"
 
 	"github.com/mosaic-go/mosaic/engine"
+	"github.com/mosaic-go/mosaic/pipeline"
 	"github.com/mosaic-go/mosaic/result"
 	"github.com/mosaic-go/mosaic/training"
 )
@@ -116,17 +117,27 @@ func (r *runner) loadCheckpoint() (*training.Checkpoint, error) {
 // run the checkpoint belongs to (see checkpointKey).
 const keySuffix = ".key"
 
-// checkpointKey identifies what a checkpoint was trained on: the run, its
-// pipeline and its data (the data cache key, which covers the data stages,
-// the data seed and the size and modification time of the input files).
-// It is computed once per run.
+// checkpointKey returns CheckpointKey of the run, computed once per run.
 func (r *runner) checkpointKey() string {
 	if r.ckptKey == "" {
-		sum := sha256.Sum256([]byte(r.spec.RunID + "\n" + r.spec.Pipeline.ID + "\n" + DataKey(r.spec)))
-		r.ckptKey = hex.EncodeToString(sum[:])
+		r.ckptKey = CheckpointKey(r.spec)
 	}
 	return r.ckptKey
 }
+
+// CheckpointKey identifies what a checkpoint of spec's run is trained on:
+// the run, its pipeline and its data (the data cache key, which covers the
+// data stages, the data seed and the size and modification time of the
+// input files). The job runner writes it to checkpoint.bin.key and resumes
+// only from a checkpoint whose key file holds the same key.
+func CheckpointKey(spec pipeline.Spec) string {
+	sum := sha256.Sum256([]byte(spec.RunID + "\n" + spec.Pipeline.ID + "\n" + DataKey(spec)))
+	return hex.EncodeToString(sum[:])
+}
+
+// CheckpointKeyFile returns the path of the key file of the checkpoint at
+// path.
+func CheckpointKeyFile(path string) string { return path + keySuffix }
 
 // writeCheckpoint replaces checkpoint.bin with cp, after its key file.
 func (r *runner) writeCheckpoint(cp *training.Checkpoint) error {

@@ -107,7 +107,7 @@ func (e InProcess) Execute(ctx context.Context, task Task) *result.Result {
 func addCheckpointProgress(res *result.Result, spec pipeline.Spec, runDir string) {
 	if len(res.Curves.TrainLoss) == 0 {
 		path := filepath.Join(runDir, jobrunner.CheckpointFile)
-		cp, err := readRunCheckpoint(path, spec.Pipeline.Process.Epochs)
+		cp, err := readRunCheckpoint(path, spec)
 		if err != nil {
 			res.Error += fmt.Sprintf("\n(the curves of the finished epochs are missing: %v)", err)
 			return
@@ -138,23 +138,12 @@ func addCheckpointProgress(res *result.Result, spec pipeline.Spec, runDir string
 	res.Indicators = ind
 }
 
-// checkpointKeySuffix names the file beside checkpoint.bin in which the job
-// runner stores the key of the run, pipeline and data the checkpoint was
-// trained on.
-const checkpointKeySuffix = ".key"
-
-// readRunCheckpoint reads the checkpoint at path for a run of at most
-// epochs epochs. It returns nil and no error when there is no checkpoint,
-// or when it does not look like the run's.
-//
-// NOTE: the job runner's key computation is unexported, so the key file's
-// content is not compared: a checkpoint counts as the run's when its key
-// file exists and it holds no more than epochs epochs. Run folders are per
-// run id, and the job runner deletes a checkpoint whose key does not match
-// before it trains, so a stale one remains only when the child stopped
-// before that check.
-func readRunCheckpoint(path string, epochs int) (*training.Checkpoint, error) {
-	if _, err := os.Stat(path + checkpointKeySuffix); err != nil {
+// readRunCheckpoint reads the checkpoint at path if it belongs to spec's
+// run: its key file holds jobrunner.CheckpointKey(spec) and it holds no more
+// than the spec's epochs. It returns nil and no error otherwise.
+func readRunCheckpoint(path string, spec pipeline.Spec) (*training.Checkpoint, error) {
+	key, err := os.ReadFile(jobrunner.CheckpointKeyFile(path))
+	if err != nil || string(key) != jobrunner.CheckpointKey(spec) {
 		return nil, nil
 	}
 	f, err := os.Open(path)
@@ -169,7 +158,7 @@ func readRunCheckpoint(path string, epochs int) (*training.Checkpoint, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read checkpoint %s: %w", path, err)
 	}
-	if len(cp.Curves.TrainLoss) > epochs {
+	if len(cp.Curves.TrainLoss) > spec.Pipeline.Process.Epochs {
 		return nil, nil
 	}
 	return cp, nil

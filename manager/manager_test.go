@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mosaic-go/mosaic/jobrunner"
+	"github.com/mosaic-go/mosaic/pipeline"
 	"github.com/mosaic-go/mosaic/result"
 	"github.com/mosaic-go/mosaic/store"
 	"github.com/mosaic-go/mosaic/training"
@@ -129,9 +131,14 @@ FROM runs r LEFT JOIN curves c ON c.run_id = r.run_id GROUP BY r.run_id`)
 
 	// The stored epochs are those of the checkpoint the child left.
 	runDir := filepath.Join(dir, "runs", row[0])
-	cp, err := readRunCheckpoint(filepath.Join(runDir, "checkpoint.bin"), 1_000_000)
-	if err != nil || cp == nil {
-		t.Fatalf("read checkpoint of run %s: %v, %v", row[0], cp, err)
+	f, err := os.Open(filepath.Join(runDir, "checkpoint.bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	cp, err := training.ReadCheckpoint(f)
+	if err != nil {
+		t.Fatalf("read checkpoint of run %s: %v", row[0], err)
 	}
 	if got := strconv.Itoa(len(cp.Curves.TrainLoss)); got != row[2] {
 		t.Errorf("stored epochs = %s, checkpoint holds %s", row[2], got)
@@ -149,17 +156,27 @@ func TestCheckpointProgressNeedsKeyFile(t *testing.T) {
 	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	spec := pipeline.Spec{RunID: "p-0", Pipeline: pipeline.Pipeline{ID: "p", Process: pipeline.Process{Epochs: 3}}}
 
-	if got, err := readRunCheckpoint(path, 10); got != nil || err != nil {
+	if got, err := readRunCheckpoint(path, spec); got != nil || err != nil {
 		t.Errorf("without key file: checkpoint %v, error %v, want neither", got, err)
 	}
-	if err := os.WriteFile(path+".key", []byte("key"), 0o644); err != nil {
+	if err := os.WriteFile(jobrunner.CheckpointKeyFile(path), []byte("another run"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := readRunCheckpoint(path, 2); got != nil || err != nil {
+	if got, err := readRunCheckpoint(path, spec); got != nil || err != nil {
+		t.Errorf("key of another run: checkpoint %v, error %v, want neither", got, err)
+	}
+	if err := os.WriteFile(jobrunner.CheckpointKeyFile(path), []byte(jobrunner.CheckpointKey(spec)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	short := spec
+	short.Pipeline.Process.Epochs = 2
+	short.RunID = spec.RunID
+	if got, err := readRunCheckpoint(path, short); got != nil || err != nil {
 		t.Errorf("3 epochs for a 2-epoch run: checkpoint %v, error %v, want neither", got, err)
 	}
-	got, err := readRunCheckpoint(path, 3)
+	got, err := readRunCheckpoint(path, spec)
 	if err != nil || got == nil || len(got.Curves.TrainLoss) != 3 {
 		t.Errorf("matching checkpoint: %v, error %v, want its 3 epochs", got, err)
 	}
