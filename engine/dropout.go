@@ -12,6 +12,25 @@ type TrainModer interface {
 	SetTraining(training bool)
 }
 
+// Reseeder is implemented by layers that draw random numbers while they
+// train, such as Dropout. The training loop reseeds them at the start of
+// every epoch from the run seed and the epoch number, so a run resumed from
+// a checkpoint draws the same numbers as an uninterrupted one.
+type Reseeder interface {
+	// Reseed restarts the layer's generator from seed.
+	Reseed(seed uint64)
+}
+
+// Reseed restarts the generator of every layer that implements Reseeder,
+// each from seed and its position in the network.
+func (net *Network) Reseed(seed uint64) {
+	for i, l := range net.layers {
+		if r, ok := l.(Reseeder); ok {
+			r.Reseed(seed ^ (uint64(i+1) * 0x9e3779b97f4a7c15))
+		}
+	}
+}
+
 // SetTraining switches every layer that implements TrainModer to training
 // (true) or evaluation (false) behaviour. A new network is in evaluation
 // mode, so Predict and any Forward outside a training loop are
@@ -46,6 +65,7 @@ type Dropout struct {
 var (
 	_ Layer      = (*Dropout)(nil)
 	_ TrainModer = (*Dropout)(nil)
+	_ Reseeder   = (*Dropout)(nil)
 )
 
 // NewDropout returns a dropout layer that draws its masks from a generator
@@ -60,13 +80,16 @@ func NewDropout(p float64, rng *rand.Rand) (*Dropout, error) {
 // SetTraining selects whether Forward drops values.
 func (d *Dropout) SetTraining(training bool) { d.training = training }
 
+// Reseed restarts the mask generator from seed.
+func (d *Dropout) Reseed(seed uint64) { d.rng = rand.New(rand.NewPCG(seed, dropoutStream)) }
+
+// dropoutStream is the PCG stream of the mask generator.
+const dropoutStream = 0x64726f706f7574 // "dropout"
+
 // OutShape returns a copy of in.
 func (d *Dropout) OutShape(in []int) ([]int, error) { return append([]int(nil), in...), nil }
 
 // Forward copies in to out, dropping and rescaling values in training mode.
-//
-// NOTE: the mask generator is not part of a checkpoint, so a resumed run
-// draws other masks than an uninterrupted one from the resumed epoch on.
 func (d *Dropout) Forward(in, out []float32, n int) {
 	if !d.training || d.P == 0 {
 		copy(out[:len(in)], in)

@@ -120,6 +120,9 @@ func (tr *trainer) shuffle(epoch int) {
 // context ends between minibatches.
 func (tr *trainer) trainEpoch(ctx context.Context, epoch int) (loss, accuracy float64, err error) {
 	tr.shuffle(epoch)
+	// Dropout masks, like the permutation, depend only on the seed and the
+	// epoch, so a resumed run draws what an uninterrupted one does.
+	tr.net.Reseed(tr.seed ^ uint64(epoch)<<32 ^ 0x5eed)
 	// Layers such as dropout behave differently while training; evaluate
 	// switches them back.
 	tr.net.SetTraining(true)
