@@ -18,6 +18,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"syscall"
 
 	"github.com/mosaic-go/mosaic/result"
 	"github.com/mosaic-go/mosaic/store"
@@ -53,8 +54,11 @@ type Report struct {
 	// skipped.
 	Temporary int
 	// Rejected are the truncated, malformed or foreign files, left in place
-	// and not imported.
+	// and not imported, and the folders that could not be listed.
 	Rejected []Rejected
+	// MissingDirs are the folders of Options.Dirs that do not exist. Each
+	// is also in Rejected, and the other folders are collected.
+	MissingDirs []string
 	// Inserted, Unchanged and Conflicts count the store's outcomes (see
 	// store.Outcome): a conflict is a different result for a run stored as
 	// done, which keeps the stored one.
@@ -83,9 +87,12 @@ func CollectInto(ctx context.Context, db *store.Store, opts Options) (*Report, e
 	report := &Report{}
 	paths := make(chan string, 256)
 	walkErr := make(chan error, 1)
+	// The walk records the folders it cannot list in its own report, because the
+	// loop below appends to report.Rejected at the same time.
+	listed := &Report{}
 	go func() {
 		defer close(paths)
-		walkErr <- walk(ctx, opts.Dirs, paths, report)
+		walkErr <- walk(ctx, opts.Dirs, paths, listed)
 	}()
 	decoded := decodeAll(ctx, paths, opts.Workers)
 
@@ -113,7 +120,11 @@ func CollectInto(ctx context.Context, db *store.Store, opts Options) (*Report, e
 			}
 		}
 	}
-	if err := <-walkErr; err != nil && saveErr == nil {
+	err := <-walkErr
+	report.Files, report.Temporary = listed.Files, listed.Temporary
+	report.Rejected = append(report.Rejected, listed.Rejected...)
+	report.MissingDirs = listed.MissingDirs
+	if err != nil && saveErr == nil {
 		return report, err
 	}
 	if saveErr != nil {
@@ -139,12 +150,22 @@ func save(ctx context.Context, db *store.Store, batch []*result.Result, report *
 }
 
 // walk sends the path of every *.json file under dirs, counting the files
-// found and the temporary files skipped.
+// found and the temporary files skipped. A folder that does not exist or
+// cannot be read is recorded in report.Rejected and skipped, so walk
+// returns an error only when ctx is done.
 func walk(ctx context.Context, dirs []string, paths chan<- string, report *Report) error {
 	for _, dir := range dirs {
 		err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 			if err != nil {
-				return err
+				// WalkDir passes a nil d only when it cannot stat the
+				// folder argument itself. ENOTDIR is a path through a file.
+				if d == nil && (errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR)) {
+					report.MissingDirs = append(report.MissingDirs, dir)
+					report.Rejected = append(report.Rejected, Rejected{Path: dir, Reason: "folder not found"})
+					return nil
+				}
+				report.Rejected = append(report.Rejected, Rejected{Path: path, Reason: fmt.Sprintf("cannot list folder: %v", err)})
+				return fs.SkipDir
 			}
 			name := d.Name()
 			if d.IsDir() {

@@ -175,9 +175,81 @@ func TestCollectRejectsBadFiles(t *testing.T) {
 }
 
 func TestCollectMissingFolder(t *testing.T) {
-	_, err := Collect(context.Background(), Options{Dirs: []string{filepath.Join(t.TempDir(), "nope")}, DB: filepath.Join(t.TempDir(), "s.db")})
-	if err == nil || !strings.Contains(err.Error(), "nope") {
-		t.Errorf("a missing folder gave error %v", err)
+	ctx := context.Background()
+	dir, dbPath := t.TempDir(), filepath.Join(t.TempDir(), "study.db")
+	writeResult(t, dir, makeResult(1, 3))
+	file := writeResult(t, dir, makeResult(2, 3))
+	missing := filepath.Join(t.TempDir(), "nope")
+	throughFile := filepath.Join(file, "sub")
+
+	report, err := Collect(ctx, Options{Dirs: []string{dir, missing, throughFile}, DB: dbPath})
+
+	if err != nil {
+		t.Fatalf("Collect with a missing folder: %v", err)
+	}
+	if report.Inserted != 2 {
+		t.Errorf("inserted %d results, want the 2 of the folder that exists: %+v", report.Inserted, report)
+	}
+	if n := countResults(t, dbPath); n != 2 {
+		t.Errorf("results view has %d rows, want 2", n)
+	}
+	if len(report.MissingDirs) != 2 || report.MissingDirs[0] != missing || report.MissingDirs[1] != throughFile {
+		t.Errorf("MissingDirs = %q, want [%s %s]", report.MissingDirs, missing, throughFile)
+	}
+	reasons := map[string]string{}
+	for _, r := range report.Rejected {
+		reasons[r.Path] = r.Reason
+	}
+	for _, path := range []string{missing, throughFile} {
+		if reasons[path] != "folder not found" {
+			t.Errorf("%s rejected for %q, want folder not found", path, reasons[path])
+		}
+	}
+	if len(report.Rejected) != 2 {
+		t.Errorf("rejected %+v, want the 2 missing folders", report.Rejected)
+	}
+}
+
+func TestCollectUnreadableSubfolder(t *testing.T) {
+	if os.Geteuid() == 0 {
+		t.Skip("root can read a folder of mode 000")
+	}
+	ctx := context.Background()
+	dir, dbPath := t.TempDir(), filepath.Join(t.TempDir(), "study.db")
+	writeResult(t, dir, makeResult(1, 3))
+	locked := filepath.Join(dir, "locked")
+	if err := os.Mkdir(locked, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeResult(t, locked, makeResult(2, 3))
+	if err := os.Chmod(locked, 0); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.Chmod(locked, 0o755) })
+	other := t.TempDir()
+	writeResult(t, other, makeResult(3, 3))
+
+	// A batch of 500 is never full here, so the results are saved only by
+	// the final, partial batch.
+	report, err := Collect(ctx, Options{Dirs: []string{dir, other}, DB: dbPath})
+
+	if err != nil {
+		t.Fatalf("Collect with an unreadable sub-folder: %v", err)
+	}
+	if report.Inserted != 2 {
+		t.Errorf("inserted %d results, want the 2 readable ones: %+v", report.Inserted, report)
+	}
+	if len(report.MissingDirs) != 0 {
+		t.Errorf("MissingDirs = %q, want none", report.MissingDirs)
+	}
+	if len(report.Rejected) != 1 {
+		t.Fatalf("rejected %+v, want the unreadable folder", report.Rejected)
+	}
+	if report.Rejected[0].Path != locked {
+		t.Errorf("rejected %s, want %s", report.Rejected[0].Path, locked)
+	}
+	if !strings.Contains(report.Rejected[0].Reason, "permission denied") {
+		t.Errorf("reason %q does not say permission denied", report.Rejected[0].Reason)
 	}
 }
 

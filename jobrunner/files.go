@@ -208,9 +208,18 @@ func formatCell(xs []float64, i int) string {
 // ".<name>.tmp" in the same folder, which is synced to disk and then renamed
 // over path.
 func writeAtomic(path string, write func(io.Writer) error) error {
-	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp")
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
+	// A unique name, so two writers of one file (two jobs of the same run
+	// after a double submission) never write into each other's temporary
+	// file; the last rename wins with a whole file. The name starts with a
+	// dot and ends in .tmp, which collect skips.
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
+		return fmt.Errorf("create temporary file: %w", err)
+	}
+	tmp := f.Name()
+	if err := f.Chmod(0o644); err != nil {
+		f.Close()
+		os.Remove(tmp)
 		return fmt.Errorf("create temporary file: %w", err)
 	}
 

@@ -17,7 +17,7 @@ var ErrSchemaVersion = errors.New("unsupported result schema version")
 
 // WriteResult writes r as indented JSON to <dir>/<run_id>.json and returns
 // the path. The file appears atomically: the document is written to
-// .<run_id>.json.tmp in dir, synced, then renamed, so a reader polling dir
+// .<run_id>.json.<random>.tmp in dir, synced, then renamed, so a reader polling dir
 // never sees a partial document.
 func WriteResult(dir string, r *result.Result) (string, error) {
 	if r == nil {

@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/urfave/cli/v2"
@@ -63,6 +64,12 @@ func collectDirs(c *cli.Context) error {
 	}
 	if report.Conflicts > 0 {
 		fmt.Fprintln(c.App.ErrWriter, "conflicting results differ from runs already stored as done; the stored ones were kept")
+	}
+	if len(report.MissingDirs) > 0 {
+		// A folder argument that does not exist is most likely a typo, so it
+		// fails the command once the other folders are collected.
+		return cli.Exit(fmt.Sprintf("folder not found: %s; the results of the other folders are stored, so check the path and run collect again",
+			strings.Join(report.MissingDirs, ", ")), 1)
 	}
 	return nil
 }

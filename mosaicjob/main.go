@@ -22,6 +22,10 @@
 //	    its last checkpoint; no result is written, and the next start resumes
 //	86  the run ended and its result file is written, but posting it to
 //	    --post-url failed; the result file is in place for `mosaic collect`
+//
+// A signal that arrives after the run ended does not stop the delivery:
+// mosaic-job keeps posting until the receiver responds, or until
+// --post-attempts requests are made or --post-max-time is over.
 package mosaicjob
 
 import (
@@ -113,7 +117,9 @@ func finish(ctx context.Context, j *job, res *result.Result, stderr io.Writer) i
 	}
 
 	if j.post != nil {
-		if err := post(ctx, j, res, stderr); err != nil {
+		// The run is over, so a signal, such as SIGTERM at the Slurm time
+		// limit, no longer stops the delivery. --post-max-time bounds it.
+		if err := post(context.WithoutCancel(ctx), j, res, stderr); err != nil {
 			fmt.Fprintf(stderr, "mosaic-job: run %s: %v\n", j.spec.RunID, err)
 			if writeErr != nil {
 				return exitFailed

@@ -20,7 +20,8 @@ func init() {
 			rows, _ := p.Int("rows")
 			return "data(" + name + "/" + stage.ToString(rows) + ")"
 		},
-		New: func(stage.Params) (any, error) { return nil, nil },
+		LabelParams: []string{"name", "rows"},
+		New:         func(stage.Params) (any, error) { return nil, nil },
 	})
 	stage.Register(&stage.Component{
 		Name:   "test_norm",

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -242,16 +243,9 @@ func buildStage(sec *config.Section, idx []int, kind stage.Kind, labelled map[st
 	for i, p := range sec.Params {
 		v := p.Values[idx[i]]
 		params[p.Name] = v
-		if labelled[p.Name] {
+		if labelled[p.Name] && !slices.Contains(sec.Component.LabelParams, p.Name) {
 			values = append(values, labelValue(v))
 		}
-	}
-
-	label := sec.Class
-	if sec.Component.Label != nil {
-		label = sec.Component.Label(params)
-	} else if len(values) > 0 {
-		label = sec.Class + "(" + strings.Join(values, ",") + ")"
 	}
 	return Stage{
 		Type:    sec.Type,
@@ -260,7 +254,29 @@ func buildStage(sec *config.Section, idx []int, kind stage.Kind, labelled map[st
 		Kind:    kind,
 		Key:     fillKey(sec, params),
 		Params:  params,
-		Label:   label,
+		Label:   stageLabel(sec, params, values),
+	}
+}
+
+// stageLabel returns the label of a stage: the class's own label with the
+// varying values it does not show appended inside its brackets, or
+// class(values), or the bare class name when nothing varies.
+func stageLabel(sec *config.Section, params stage.Params, values []string) string {
+	extra := strings.Join(values, ",")
+	if sec.Component.Label == nil {
+		if extra == "" {
+			return sec.Class
+		}
+		return sec.Class + "(" + extra + ")"
+	}
+	label := sec.Component.Label(params)
+	switch {
+	case extra == "":
+		return label
+	case strings.HasSuffix(label, ")"):
+		return strings.TrimSuffix(label, ")") + "," + extra + ")"
+	default:
+		return label + "(" + extra + ")"
 	}
 }
 

@@ -264,3 +264,21 @@ init = "uniform, scaled", normal`, 1)
 		t.Error(`no [wide] label shows the value "uniform, scaled" in quotes`)
 	}
 }
+
+func TestExpandLabelAppendsToClassLabel(t *testing.T) {
+	text := strings.Replace(gridConfig, "name = iris\nrows = {1-2}", "name = iris\nrows = {1-2}\nshuffle = True, False", 1)
+	pipelines := mustExpand(t, text)
+	labels := map[string]bool{}
+	for _, p := range pipelines {
+		if p.Data[0].Section == "small" {
+			labels[p.Data[0].Label] = true
+		}
+	}
+	// [small] has 2 rows × 2 shuffle values: four stages, four labels, each
+	// the class label with the shuffle value appended.
+	for _, want := range []string{"data(iris/1,True)", "data(iris/1,False)", "data(iris/2,True)", "data(iris/2,False)"} {
+		if !labels[want] {
+			t.Errorf("no [small] stage labelled %s; labels: %v", want, labels)
+		}
+	}
+}

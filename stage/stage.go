@@ -164,6 +164,11 @@ type Component struct {
 	// parameters, such as "csv(iris)"; otherwise the pipeline package builds
 	// "class(v1,v2)" from the parameters that vary in the config.
 	Label func(p Params) string
+	// LabelParams names the parameters Label already shows, such as "path"
+	// for csv(iris). The pipeline package appends the values of the other
+	// parameters that vary in a config, so labels still tell pipelines
+	// apart: csv(iris,16) when batch_size is swept.
+	LabelParams []string
 	// New builds the stage: a DataStage for KindData, a ModelStage for
 	// KindModel. Parameters have been checked against Params and defaults
 	// filled in before New is called.

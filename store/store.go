@@ -43,6 +43,9 @@ var (
 	ErrReadOnly = errors.New("store is open read-only")
 	// ErrRunNotFound is returned when a run id is not in the database.
 	ErrRunNotFound = errors.New("run not found")
+	// ErrLocked is returned by Open when another process has the database
+	// open for writing.
+	ErrLocked = errors.New("study database is locked")
 )
 
 // Store is an open study database. Its methods are safe for concurrent use.
@@ -50,6 +53,9 @@ type Store struct {
 	db       *sql.DB
 	path     string
 	readOnly bool
+	// lock is the writer lock of a store opened for writing; nil for a
+	// read-only store.
+	lock *writerLock
 }
 
 // Open opens the study database at path for writing, creating the file and
@@ -58,9 +64,14 @@ type Store struct {
 // timeout of 10 s. Open returns an error wrapping ErrNewerSchema for a
 // database of a newer schema version.
 func Open(ctx context.Context, path string) (*Store, error) {
+	// One writer per database: a second `mosaic run` or `mosaic collect` on
+	// the same file would train or store the same runs twice.
+	lock, err := lockWriter(path)
+	if err != nil {
+		return nil, err
+	}
 	params := url.Values{}
 	params.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()))
-	params.Add("_pragma", "journal_mode(WAL)")
 	params.Add("_pragma", "synchronous(NORMAL)")
 	params.Add("_pragma", "foreign_keys(1)")
 	// IMMEDIATE transactions take the write lock at BEGIN, so a write
@@ -69,6 +80,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 
 	db, err := sql.Open("sqlite", dataSourceName(path, params))
 	if err != nil {
+		lock.unlock()
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
 	// One connection serialises the writes of this process, so they never
@@ -77,9 +89,10 @@ func Open(ctx context.Context, path string) (*Store, error) {
 
 	if err := initSchema(ctx, db); err != nil {
 		db.Close()
+		lock.unlock()
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
-	return &Store{db: db, path: path}, nil
+	return &Store{db: db, path: path, lock: lock}, nil
 }
 
 // OpenReadOnly opens an existing study database for queries. It never
@@ -126,6 +139,7 @@ func (s *Store) Path() string { return s.path }
 // Close closes the database. With WAL, the last connection to close
 // checkpoints the write-ahead log into the database file.
 func (s *Store) Close() error {
+	defer s.lock.unlock()
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("close database %s: %w", s.path, err)
 	}
@@ -164,6 +178,20 @@ func initSchema(ctx context.Context, db *sql.DB) error {
 	if err := checkSchemaVersion(version); err != nil {
 		return err
 	}
+	if version == 0 {
+		// A file with tables but no schema version belongs to another
+		// program, most likely named by a mistyped --db, so no table is
+		// added to it. Names starting with sqlite_ are SQLite's own tables.
+		var tables int
+		err := tx.QueryRowContext(ctx,
+			`SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\_%' ESCAPE '\'`).Scan(&tables)
+		if err != nil {
+			return fmt.Errorf("list tables: %w", err)
+		}
+		if tables > 0 {
+			return errors.New("not a MOSAIC study database, because it has tables but no schema version in table meta, so give the path of a study database or of a new file")
+		}
+	}
 
 	if _, err := tx.ExecContext(ctx, schemaSQL); err != nil {
 		return fmt.Errorf("create schema: %w", err)
@@ -178,6 +206,11 @@ func initSchema(ctx context.Context, db *sql.DB) error {
 
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit schema: %w", err)
+	}
+	// WAL only once the file is known to be a study database: the journal
+	// mode is stored in the file, so a foreign file is left as it was.
+	if _, err := db.ExecContext(ctx, "PRAGMA journal_mode=WAL"); err != nil {
+		return fmt.Errorf("switch to WAL journaling: %w", err)
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"os"
 	"path/filepath"
@@ -241,4 +242,98 @@ func TestOpenPathWithQuestionMark(t *testing.T) {
 	if _, err := os.Stat(path); err != nil {
 		t.Errorf("database not created at %s: %v", path, err)
 	}
+}
+
+func TestOpenRejectsForeignDatabase(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "other.db")
+	other, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.ExecContext(ctx, `CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT)`); err != nil {
+		t.Fatal(err)
+	}
+	other.Close()
+
+	_, err = Open(ctx, path)
+
+	if err == nil {
+		t.Fatal("Open of another program's database succeeded")
+	}
+	if !strings.Contains(err.Error(), path) {
+		t.Errorf("error %q does not name %s", err, path)
+	}
+	if !strings.Contains(err.Error(), "not a MOSAIC study database") {
+		t.Errorf("error %q does not say it is not a MOSAIC study database", err)
+	}
+	other, err = sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	var tables []string
+	rows, err := other.QueryContext(ctx, `SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var name string
+		rows.Scan(&name)
+		tables = append(tables, name)
+	}
+	if len(tables) != 1 || tables[0] != "users" {
+		t.Errorf("tables after the rejected Open: %q, want only users", tables)
+	}
+}
+
+func TestOpenInitialisesEmptyFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "empty.db")
+	if err := os.WriteFile(path, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	s, err := Open(context.Background(), path)
+
+	if err != nil {
+		t.Fatalf("Open of an empty file: %v", err)
+	}
+	s.Close()
+	reader, err := OpenReadOnly(context.Background(), path)
+	if err != nil {
+		t.Fatalf("the initialised file is not a study database: %v", err)
+	}
+	reader.Close()
+}
+
+func TestOpenRejectsSecondWriter(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "study.db")
+	first, err := Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Open(context.Background(), path)
+	if !errors.Is(err, ErrLocked) {
+		t.Fatalf("second writer: error %v, want ErrLocked", err)
+	}
+	if !strings.Contains(err.Error(), "pid") || !strings.Contains(err.Error(), "--db") {
+		t.Errorf("error %q does not say who holds the lock and what to do", err)
+	}
+
+	// Readers are never locked out.
+	reader, err := OpenReadOnly(context.Background(), path)
+	if err != nil {
+		t.Fatalf("reader while a writer is open: %v", err)
+	}
+	reader.Close()
+
+	if err := first.Close(); err != nil {
+		t.Fatal(err)
+	}
+	again, err := Open(context.Background(), path)
+	if err != nil {
+		t.Fatalf("writer after the first closed: %v", err)
+	}
+	again.Close()
 }

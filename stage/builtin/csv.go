@@ -35,13 +35,14 @@ func init() {
 			{Name: "train_prop", Type: stage.Float, Default: 0.8,
 				Doc: "fraction of the rows in the training set, in (0, 1); classification splits each class in this proportion"},
 			{Name: "batch_size", Type: stage.Int, Default: 32, Doc: "minibatch size for training, at least 1"},
-			{Name: "seed", Type: stage.Int, Doc: "seed of the shuffled split; default derived from the run seed"},
+			{Name: "seed", Type: stage.Int, Doc: "seed of the shuffled split; default derived from the data seed, shared by the pipelines of one data scheme and replica"},
 		},
 		Label: func(p stage.Params) string {
 			path, _ := p.String("path")
 			return "csv(" + datasetName(path) + ")"
 		},
-		New: func(p stage.Params) (any, error) { return NewCSV(p) },
+		LabelParams: []string{"path"},
+		New:         func(p stage.Params) (any, error) { return NewCSV(p) },
 	})
 }
 

@@ -38,7 +38,8 @@ func init() {
 			}
 			return "standardize"
 		},
-		New: func(p stage.Params) (any, error) { return NewNormalize(p) },
+		LabelParams: []string{"style"},
+		New:         func(p stage.Params) (any, error) { return NewNormalize(p) },
 	})
 }
 
