@@ -133,7 +133,7 @@ func SchedulerStates(ctx context.Context, run Runner, p layout.Paths, jobs []Job
 	}
 	if len(slurmIDs) > 0 {
 		out, err := run(ctx, "squeue", "-h", "-r", "-j", strings.Join(slurmIDs, ","), "-o", "%i %T")
-		if err != nil && !errors.Is(err, ErrCommandNotFound) {
+		if err != nil && !errors.Is(err, ErrCommandNotFound) && !allJobsGone(err) {
 			return nil, fmt.Errorf("read Slurm job states: %w", err)
 		}
 		if err := parseSqueue(out, byID, states); err != nil {
@@ -148,6 +148,15 @@ func SchedulerStates(ctx context.Context, run Runner, p layout.Paths, jobs []Job
 		parseCondorQ(out, states)
 	}
 	return states, nil
+}
+
+// allJobsGone reports whether squeue failed only because none of the job
+// ids it was given is known any more: Slurm forgets a finished job
+// MinJobAge seconds after it ends, and squeue then exits 1 with "Invalid
+// job id specified". None of their tasks is queued or running.
+func allJobsGone(err error) bool {
+	var cmdErr *CommandError
+	return errors.As(err, &cmdErr) && strings.Contains(cmdErr.Output, "Invalid job id specified")
 }
 
 // parseSqueue reads lines such as "4242_3 RUNNING": task 3 of array 4242

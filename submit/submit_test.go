@@ -321,3 +321,42 @@ func TestSubmitResourcesFromMonitor(t *testing.T) {
 		}
 	}
 }
+
+// TestStatusAfterSlurmForgotJobs runs status once Slurm no longer knows the
+// study's jobs: squeue exits 1 with "Invalid job id specified", which must
+// mean "nothing queued", not a failure.
+func TestStatusAfterSlurmForgotJobs(t *testing.T) {
+	dir := t.TempDir()
+	config := submittest.WriteStudy(t, dir, submittest.Study{Epochs: 2, Widths: []int{4}})
+	bin := filepath.Join(dir, "mosaic-job")
+	os.WriteFile(bin, []byte("#!/bin/sh\n"), 0o755)
+	fake := &fakeSlurm{}
+	study := filepath.Join(dir, "study")
+	if _, err := submit.Submit(context.Background(), submit.Options{
+		Config: config, Out: study, Backend: &slurm.Backend{Run: fake.run}, JobBinary: bin, Now: true, Run: fake.run,
+	}); err != nil {
+		t.Fatal(err)
+	}
+
+	forgotten := func(_ context.Context, name string, args ...string) ([]byte, error) {
+		return nil, &submit.CommandError{Command: append([]string{name}, args...),
+			Output: "slurm_load_jobs error: Invalid job id specified", Err: errors.New("exit status 1")}
+	}
+	states, err := submit.Status(context.Background(), submit.StatusOptions{Study: study, Run: forgotten})
+	if err != nil {
+		t.Fatalf("status after Slurm forgot the jobs: %v", err)
+	}
+	for id, state := range states {
+		if state != submit.StateMissing {
+			t.Errorf("run %s is %s, want %s", id, state, submit.StateMissing)
+		}
+	}
+
+	down := func(_ context.Context, name string, args ...string) ([]byte, error) {
+		return nil, &submit.CommandError{Command: append([]string{name}, args...),
+			Output: "slurm_load_jobs error: Unable to contact slurm controller", Err: errors.New("exit status 1")}
+	}
+	if _, err := submit.Status(context.Background(), submit.StatusOptions{Study: study, Run: down}); err == nil {
+		t.Error("status hid that the Slurm controller could not be reached")
+	}
+}
