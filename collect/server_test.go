@@ -196,8 +196,19 @@ func TestServerDuplicateAndConflict(t *testing.T) {
 		t.Errorf("duplicate post: %d %v, want 200 unchanged", status, answer)
 	}
 
+	// The same run trained again elsewhere: other host and times, same
+	// curves. Training is deterministic, so this is a duplicate.
+	retrained := makeResult(7, 3)
+	retrained.Host = "node2"
+	retrained.StartedAt = retrained.StartedAt.Add(time.Hour)
+	retrained.FinishedAt = retrained.FinishedAt.Add(time.Hour)
+	status, answer = post(t, rcv.URL, testToken, bytes.NewReader(marshal(t, retrained)))
+	if status != http.StatusOK || answer["outcome"] != "unchanged" {
+		t.Errorf("same run trained again: %d %v, want 200 unchanged", status, answer)
+	}
+
 	different := makeResult(7, 3)
-	different.Host = "node2"
+	different.Curves.TrainLoss[len(different.Curves.TrainLoss)-1] += 0.5
 	status, answer = post(t, rcv.URL, testToken, bytes.NewReader(marshal(t, different)))
 	if status != http.StatusConflict || answer["outcome"] != "conflict" || !strings.Contains(answer["error"], "different result") {
 		t.Errorf("conflicting post: %d %v, want 409 conflict with a reason", status, answer)

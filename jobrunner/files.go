@@ -107,6 +107,14 @@ func (r *runner) loadCheckpoint() (*training.Checkpoint, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read checkpoint %s: %w", path, err)
 	}
+	// A checkpoint past this run's epochs comes from `mosaic rerun`, which
+	// continued the run for another study database: resuming from it would
+	// store more epochs than the spec asks for.
+	if epochs := r.spec.Pipeline.Process.Epochs; cp.Epoch > epochs {
+		r.log.Warn("checkpoint has more epochs than the run, starting at epoch 1",
+			"path", path, "checkpoint_epochs", cp.Epoch, "epochs", epochs)
+		return nil, nil
+	}
 	r.lastCheckpoint = cp
 	r.res.Files["checkpoint"] = path
 	r.log.Info("resuming from checkpoint", "path", path, "epochs_done", cp.Epoch)

@@ -402,3 +402,23 @@ func TestRunNLLLossNeedsLogSoftmax(t *testing.T) {
 		t.Errorf("NLLLoss of log-probabilities is %g, want it non-negative", loss)
 	}
 }
+
+// TestRunIgnoresLongerCheckpoint starts a run in a folder whose checkpoint
+// was extended past the spec's epochs (by a rerun for another database): it
+// must train the spec's epochs, not store the longer curve.
+func TestRunIgnoresLongerCheckpoint(t *testing.T) {
+	dir := t.TempDir()
+	long := exampleSpec(t, "iris.csv", "CrossEntropyLoss", 6)
+	if res := Run(context.Background(), long, Options{RunDir: dir, Checkpoint: true}); res.Status != result.StatusDone {
+		t.Fatalf("6-epoch run: status %s, error %q", res.Status, res.Error)
+	}
+
+	short := exampleSpec(t, "iris.csv", "CrossEntropyLoss", 4)
+	res := Run(context.Background(), short, Options{RunDir: dir, Checkpoint: true, Resume: true})
+	if res.Status != result.StatusDone {
+		t.Fatalf("4-epoch run: status %s, error %q", res.Status, res.Error)
+	}
+	if res.Epochs != 4 || len(res.Curves.TrainLoss) != 4 {
+		t.Errorf("4-epoch run stored %d epochs and %d losses, want 4", res.Epochs, len(res.Curves.TrainLoss))
+	}
+}

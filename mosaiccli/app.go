@@ -1,6 +1,8 @@
 package mosaiccli
 
 import (
+	"fmt"
+
 	"github.com/urfave/cli/v2"
 )
 
@@ -31,5 +33,20 @@ func newApp() *cli.App {
 			exportCommand(),
 			execRunCommand(),
 		},
+		CommandNotFound: commandNotFound,
 	}
+}
+
+// commandNotFound reports an unknown command and lists where the known ones
+// are, instead of urfave/cli's "No help topic" message.
+func commandNotFound(c *cli.Context, name string) {
+	fmt.Fprintf(c.App.ErrWriter, "mosaic: unknown command %q: run mosaic --help for the list of commands\n", name)
+	// urfave/cli ignores CommandNotFound's outcome, so exit with status 2
+	// here, through the app's handler when a caller (a test) set one.
+	err := cli.Exit("", 2)
+	if h := c.App.ExitErrHandler; h != nil {
+		h(c, err)
+		return
+	}
+	cli.HandleExitCoder(err)
 }

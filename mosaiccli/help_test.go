@@ -43,3 +43,10 @@ func TestHelpRunDefaults(t *testing.T) {
 		}
 	}
 }
+
+func TestUnknownCommandNamesIt(t *testing.T) {
+	out, _ := runApp(t, "foo")
+	if !strings.Contains(out, `unknown command "foo"`) || !strings.Contains(out, "--help") {
+		t.Errorf("unknown command output:\n%s", out)
+	}
+}

@@ -113,7 +113,20 @@ func gpusText(gpus []string) any {
 // output of json.Marshal, which writes struct fields in declaration order
 // and map keys sorted. A result decoded from a file and marshaled again
 // hashes the same each time, so collect recognises a duplicate file.
+//
+// What says when and where a run trained is left out of the hash: start
+// and finish times, wall times, host, GPUs, exit code and file paths.
+// Training is deterministic, so a job run twice (a scheduler's retry, a
+// resubmission) gives the same curves and indicators with other timings,
+// and that is a duplicate, not a conflict.
 func hashResult(r *result.Result) (string, error) {
+	outcome := *r
+	outcome.StartedAt, outcome.FinishedAt = time.Time{}, time.Time{}
+	outcome.Indicators.DurationS = nil
+	outcome.Curves.EpochSeconds = nil
+	outcome.Host, outcome.GPUs, outcome.ExitCode, outcome.Files = "", nil, nil, nil
+	r = &outcome
+
 	b, err := json.Marshal(r)
 	var unsupported *json.UnsupportedValueError
 	if errors.As(err, &unsupported) {
