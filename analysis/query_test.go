@@ -3,6 +3,7 @@ package analysis
 import (
 	"bytes"
 	"context"
+	"io"
 	"encoding/csv"
 	"errors"
 	"strings"
@@ -132,5 +133,17 @@ func TestQueryReportsSQLiteError(t *testing.T) {
 	err := Query(context.Background(), db, "SELECT no_such_column FROM results", &bytes.Buffer{}, false)
 	if err == nil || !strings.Contains(err.Error(), "no_such_column") {
 		t.Errorf("error = %v, want SQLite's message naming the column", err)
+	}
+}
+
+func TestQueryTypoSaysWhatIsAccepted(t *testing.T) {
+	db := irisFixture(t)
+	err := Query(context.Background(), db, "SELEC 1", io.Discard, false)
+	if err == nil || !strings.Contains(err.Error(), "SELEC") || !strings.Contains(err.Error(), "not an SQL statement this command runs") {
+		t.Errorf("typo: error %v, want one naming SELEC and what is accepted", err)
+	}
+	err = Query(context.Background(), db, "DELETE FROM runs", io.Discard, false)
+	if err == nil || !strings.Contains(err.Error(), "changes the database") {
+		t.Errorf("DELETE: error %v, want one saying it changes the database", err)
 	}
 }

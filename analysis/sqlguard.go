@@ -139,7 +139,12 @@ func checkReadOnlyStatement(query string) error {
 	case "PRAGMA":
 		return checkPragma(words, tokens.hasParen[0], tokens.hasEquals[0])
 	default:
-		return fmt.Errorf("check query: statement starts with %s, expected SELECT, WITH, VALUES, EXPLAIN or PRAGMA: %w", words[0], ErrNotReadOnly)
+		if !sqlWriteKeywords[words[0]] {
+			// Most likely a typo such as SELEC: say what is accepted, not
+			// that the statement writes.
+			return fmt.Errorf("check query: statement starts with %s, which is not an SQL statement this command runs: expected SELECT, WITH, VALUES, EXPLAIN or PRAGMA: %w", words[0], ErrNotReadOnly)
+		}
+		return fmt.Errorf("check query: %s changes the database, and queries are read-only: expected SELECT, WITH, VALUES, EXPLAIN or PRAGMA: %w", words[0], ErrNotReadOnly)
 	}
 }
 
@@ -197,3 +202,13 @@ func stripQuoted(s string) string {
 	}
 	return b.String()
 }
+
+// sqlWriteKeywords are the first words of SQLite statements that change a
+// database or its connection.
+var sqlWriteKeywords = map[string]bool{
+	"INSERT": true, "UPDATE": true, "DELETE": true, "REPLACE": true, "UPSERT": true,
+	"CREATE": true, "DROP": true, "ALTER": true, "ATTACH": true, "DETACH": true,
+	"VACUUM": true, "REINDEX": true, "ANALYZE": true, "BEGIN": true, "COMMIT": true,
+	"END": true, "ROLLBACK": true, "SAVEPOINT": true, "RELEASE": true,
+}
+
