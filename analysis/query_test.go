@@ -3,9 +3,9 @@ package analysis
 import (
 	"bytes"
 	"context"
-	"io"
 	"encoding/csv"
 	"errors"
+	"io"
 	"strings"
 	"testing"
 )

@@ -211,4 +211,3 @@ var sqlWriteKeywords = map[string]bool{
 	"VACUUM": true, "REINDEX": true, "ANALYZE": true, "BEGIN": true, "COMMIT": true,
 	"END": true, "ROLLBACK": true, "SAVEPOINT": true, "RELEASE": true,
 }
-
