@@ -2,7 +2,6 @@ package engine
 
 import (
 	"encoding/json"
-	"math"
 	"math/rand/v2"
 	"os"
 	"testing"
@@ -158,32 +157,7 @@ func TestGoldenCNN(t *testing.T) {
 				}
 			}
 
-			if len(losses) != len(golden.StepLosses) {
-				t.Fatalf("%d minibatch losses, PyTorch has %d", len(losses), len(golden.StepLosses))
-			}
-			for i, want := range golden.StepLosses {
-				if math.Abs(losses[i]-want) > 1e-5*math.Abs(want)+1e-6 {
-					t.Errorf("step %d: loss %.9g, PyTorch %.9g", i+1, losses[i], want)
-				}
-			}
-			var final []float64
-			for _, layer := range golden.FinalParams {
-				for _, tensor := range layer {
-					final = append(final, tensor...)
-				}
-			}
-			var got []float32
-			for _, p := range net.Params() {
-				got = append(got, p.Value...)
-			}
-			if len(got) != len(final) {
-				t.Fatalf("%d parameters, PyTorch has %d", len(got), len(final))
-			}
-			for i, want := range final {
-				if math.Abs(float64(got[i])-want) > 1e-5 {
-					t.Errorf("final parameter %d: %.9g, PyTorch %.9g", i, got[i], want)
-				}
-			}
+			checkAgainstTorch(t, losses, golden.StepLosses, golden.FinalParams, net)
 		})
 	}
 	for _, name := range Losses() {

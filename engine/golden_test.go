@@ -110,32 +110,40 @@ func TestGoldenTorch(t *testing.T) {
 				}
 			}
 
-			if len(losses) != len(golden.StepLosses) {
-				t.Fatalf("%d minibatch losses, PyTorch has %d", len(losses), len(golden.StepLosses))
-			}
-			for i, want := range golden.StepLosses {
-				if math.Abs(losses[i]-want) > 1e-5*math.Abs(want)+1e-6 {
-					t.Errorf("step %d: loss %.9g, PyTorch %.9g", i+1, losses[i], want)
-				}
-			}
-			var final []float64
-			for _, layer := range golden.FinalParams {
-				for _, tensor := range layer {
-					final = append(final, tensor...)
-				}
-			}
-			var got []float32
-			for _, p := range net.Params() {
-				got = append(got, p.Value...)
-			}
-			if len(got) != len(final) {
-				t.Fatalf("%d parameters, PyTorch has %d", len(got), len(final))
-			}
-			for i, want := range final {
-				if math.Abs(float64(got[i])-want) > 1e-5 {
-					t.Errorf("final parameter %d: %.9g, PyTorch %.9g", i, got[i], want)
-				}
-			}
+			checkAgainstTorch(t, losses, golden.StepLosses, golden.FinalParams, net)
 		})
+	}
+}
+
+// checkAgainstTorch compares the minibatch losses and the final parameters
+// of net with those PyTorch computed for the same training.
+func checkAgainstTorch(t *testing.T, losses, torchLosses []float64, torchParams [][][]float64, net *Network) {
+	t.Helper()
+	if len(losses) != len(torchLosses) {
+		t.Fatalf("%d minibatch losses, PyTorch has %d", len(losses), len(torchLosses))
+	}
+	for i, want := range torchLosses {
+		if math.Abs(losses[i]-want) > 1e-5*math.Abs(want)+1e-6 {
+			t.Errorf("step %d: loss %.9g, PyTorch %.9g", i+1, losses[i], want)
+		}
+	}
+
+	var final []float64
+	for _, layer := range torchParams {
+		for _, tensor := range layer {
+			final = append(final, tensor...)
+		}
+	}
+	var got []float32
+	for _, p := range net.Params() {
+		got = append(got, p.Value...)
+	}
+	if len(got) != len(final) {
+		t.Fatalf("%d parameters, PyTorch has %d", len(got), len(final))
+	}
+	for i, want := range final {
+		if math.Abs(float64(got[i])-want) > 1e-5 {
+			t.Errorf("final parameter %d: %.9g, PyTorch %.9g", i, got[i], want)
+		}
 	}
 }
