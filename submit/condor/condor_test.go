@@ -1,11 +1,8 @@
 package condor
 
 import (
-	"bytes"
 	"context"
 	"flag"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -13,6 +10,7 @@ import (
 	"github.com/mosaic-go/mosaic/stage"
 	"github.com/mosaic-go/mosaic/submit"
 	"github.com/mosaic-go/mosaic/submit/layout"
+	"github.com/mosaic-go/mosaic/submit/submittest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
@@ -46,23 +44,6 @@ func testBatch() *submit.Batch {
 	}
 }
 
-func checkGolden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("read golden file (run with -update to create it): %v", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file; got:\n%s", name, got)
-	}
-}
-
 func TestRenderGolden(t *testing.T) {
 	descs, err := (&Backend{}).Render(context.Background(), testBatch())
 	if err != nil {
@@ -71,7 +52,7 @@ func TestRenderGolden(t *testing.T) {
 	if len(descs) != 1 || descs[0].Count != 3 || descs[0].Name != "condor-1.sub" {
 		t.Fatalf("got %+v, want one description condor-1.sub of 3 runs", descs)
 	}
-	checkGolden(t, "study.sub", descs[0].Text)
+	submittest.CheckGolden(t, "study.sub", descs[0].Text, *update)
 }
 
 func TestRenderMinimalGolden(t *testing.T) {
@@ -82,7 +63,7 @@ func TestRenderMinimalGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkGolden(t, "minimal.sub", descs[0].Text)
+	submittest.CheckGolden(t, "minimal.sub", descs[0].Text, *update)
 }
 
 func TestDataFilesResolvesAndDeduplicates(t *testing.T) {
@@ -122,7 +103,7 @@ func TestRenderPostGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkGolden(t, "post.sub", descs[0].Text)
+	submittest.CheckGolden(t, "post.sub", descs[0].Text, *update)
 }
 
 func TestRenderPostChecks(t *testing.T) {

@@ -14,6 +14,7 @@ import (
 	"github.com/mosaic-go/mosaic/pipeline"
 	"github.com/mosaic-go/mosaic/submit"
 	"github.com/mosaic-go/mosaic/submit/layout"
+	"github.com/mosaic-go/mosaic/submit/submittest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
@@ -48,23 +49,6 @@ func testBatch(runs int) *submit.Batch {
 	}
 }
 
-func checkGolden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("read golden file (run with -update to create it): %v", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file; got:\n%s", name, got)
-	}
-}
-
 func TestRenderGolden(t *testing.T) {
 	b := &Backend{Run: fakeScontrol(1001), Partition: "gpu"}
 	descs, err := b.Render(context.Background(), testBatch(3))
@@ -74,7 +58,7 @@ func TestRenderGolden(t *testing.T) {
 	if len(descs) != 1 {
 		t.Fatalf("got %d scripts, want 1", len(descs))
 	}
-	checkGolden(t, "array.sbatch", descs[0].Text)
+	submittest.CheckGolden(t, "array.sbatch", descs[0].Text, *update)
 }
 
 func TestRenderMinimalGolden(t *testing.T) {
@@ -85,7 +69,7 @@ func TestRenderMinimalGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkGolden(t, "minimal.sbatch", descs[0].Text)
+	submittest.CheckGolden(t, "minimal.sbatch", descs[0].Text, *update)
 }
 
 func TestRenderChunksByMaxArraySize(t *testing.T) {
@@ -211,6 +195,6 @@ func TestRenderPostGolden(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		checkGolden(t, name, descs[0].Text)
+		submittest.CheckGolden(t, name, descs[0].Text, *update)
 	}
 }

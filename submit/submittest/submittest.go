@@ -3,6 +3,7 @@
 package submittest
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
@@ -103,4 +104,23 @@ activation = relu
 		t.Fatal(err)
 	}
 	return path
+}
+
+// CheckGolden compares got with the file testdata/name, after writing got
+// there when update is set (the tests' -update flag).
+func CheckGolden(t *testing.T, name string, got []byte, update bool) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("read golden file (run with -update to create it): %v", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from the golden file; got:\n%s", name, got)
+	}
 }
