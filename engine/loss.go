@@ -27,6 +27,14 @@ func Losses() []string {
 	return []string{"BCEWithLogitsLoss", "CrossEntropyLoss", "HuberLoss", "L1Loss", "MSELoss", "NLLLoss", "SmoothL1Loss"}
 }
 
+// NetworkChecker is implemented by losses that work only on networks of a
+// certain shape, such as NLLLoss, which needs a log-softmax output.
+type NetworkChecker interface {
+	// CheckNetwork returns an error saying how to fix net when the loss
+	// cannot train it.
+	CheckNetwork(net *Network) error
+}
+
 // NewLoss returns the loss of the given PyTorch class name, one of Losses().
 func NewLoss(name string) (Loss, error) {
 	switch name {

@@ -140,6 +140,21 @@ func (NLLLoss) Name() string { return "NLLLoss" }
 // ClassTargets returns true: targets are class indices.
 func (NLLLoss) ClassTargets() bool { return true }
 
+// CheckNetwork rejects a network that does not end with a log-softmax: on
+// raw outputs NLLLoss has no minimum and runs to minus infinity.
+func (NLLLoss) CheckNetwork(net *Network) error {
+	layers := net.Layers()
+	if len(layers) == 0 {
+		return fmt.Errorf("NLLLoss needs a network that ends with a log-softmax")
+	}
+	switch last := layers[len(layers)-1].(type) {
+	case LogSoftmax, *LogSoftmax:
+		return nil
+	default:
+		return fmt.Errorf("NLLLoss takes log-probabilities, but the network ends with %T: end the model with a readout stage with output = log_softmax, or use CrossEntropyLoss, which applies the log-softmax itself", last)
+	}
+}
+
 // Compute returns -Σ pred[i][class_i] / n, whose gradient is -1/n at each
 // sample's class and 0 elsewhere.
 func (NLLLoss) Compute(pred, target []float32, n, dim int, grad []float32) float64 {

@@ -283,9 +283,8 @@ func (r *runner) interrupt(err error) {
 
 // checkLoss checks that the loss exists and suits the task and the network.
 // A loss over class indices cannot train a regression; a loss over float
-// targets trains a classification on one-hot targets. NLLLoss takes
-// log-probabilities: on raw outputs it has no minimum and its loss runs to
-// minus infinity, so the network must end with a log-softmax.
+// targets trains a classification on one-hot targets. A loss that needs a
+// certain network (NLLLoss: a log-softmax output) checks it itself.
 func checkLoss(name string, task stage.Task, net *engine.Network) error {
 	loss, err := engine.NewLoss(name)
 	if err != nil {
@@ -294,15 +293,9 @@ func checkLoss(name string, task stage.Task, net *engine.Network) error {
 	if loss.ClassTargets() && task != stage.Classification {
 		return fmt.Errorf("process loss_function %s needs class targets, but the data is a %s task: use MSELoss", name, task)
 	}
-	if name == "NLLLoss" {
-		layers := net.Layers()
-		if len(layers) == 0 {
-			return fmt.Errorf("process loss_function NLLLoss needs a network that ends with a log-softmax")
-		}
-		switch layers[len(layers)-1].(type) {
-		case engine.LogSoftmax, *engine.LogSoftmax:
-		default:
-			return fmt.Errorf("process loss_function NLLLoss takes log-probabilities, but the network ends with %T: end the model with a readout stage with output = log_softmax, or use CrossEntropyLoss, which applies the log-softmax itself", layers[len(layers)-1])
+	if checker, ok := loss.(engine.NetworkChecker); ok {
+		if err := checker.CheckNetwork(net); err != nil {
+			return fmt.Errorf("process loss_function: %w", err)
 		}
 	}
 	return nil
