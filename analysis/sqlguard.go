@@ -140,8 +140,8 @@ func checkReadOnlyStatement(query string) error {
 		return checkPragma(words, tokens.hasParen[0], tokens.hasEquals[0])
 	default:
 		if !sqlWriteKeywords[words[0]] {
-			// Most likely a typo such as SELEC: say what is accepted, not
-			// that the statement writes.
+			// Most likely a typo such as SELEC: the message lists what is
+			// accepted, not that the statement writes.
 			return fmt.Errorf("check query: statement starts with %s, which is not an SQL statement this command runs: expected SELECT, WITH, VALUES, EXPLAIN or PRAGMA: %w", words[0], ErrNotReadOnly)
 		}
 		return fmt.Errorf("check query: %s changes the database, and queries are read-only: expected SELECT, WITH, VALUES, EXPLAIN or PRAGMA: %w", words[0], ErrNotReadOnly)

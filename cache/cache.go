@@ -192,7 +192,7 @@ func decodeEntry(raw []byte) ([]byte, error) {
 	length := binary.LittleEndian.Uint64(raw[8:16])
 	payload := raw[headerSize:]
 	if uint64(len(payload)) != length {
-		return nil, fmt.Errorf("%w: payload of %d bytes, the header says %d", ErrCorrupt, len(payload), length)
+		return nil, fmt.Errorf("%w: payload of %d bytes, the header records %d", ErrCorrupt, len(payload), length)
 	}
 	if sum := sha256.Sum256(payload); !bytes.Equal(sum[:], raw[16:headerSize]) {
 		return nil, fmt.Errorf("%w: checksum mismatch", ErrCorrupt)
@@ -200,7 +200,7 @@ func decodeEntry(raw []byte) ([]byte, error) {
 	return payload, nil
 }
 
-// entry is one entry file as eviction sees it.
+// entry is one entry file as eviction reads it.
 type entry struct {
 	key     string
 	size    int64

@@ -59,7 +59,7 @@ type ServerOptions struct {
 // identical to the stored one, 409 for a different result of a run stored
 // as done (the stored one is kept), 400 for an invalid document, 401 for a
 // missing or wrong token, 413 for a body over MaxBody, 500 for a database
-// error, and 503 after Close. Every answer is a JSON object: {"run_id",
+// error, and 503 after Close. Every response is a JSON object: {"run_id",
 // "outcome"} on success, with "error" added otherwise; run_id and outcome
 // are left out when not known.
 type Server struct {
@@ -333,7 +333,7 @@ func (s *Server) authorized(r *http.Request) bool {
 }
 
 // readBody reads the request body up to MaxBody. When it fails, ok is
-// false and a is the answer to send.
+// false and a is the response to send.
 func (s *Server) readBody(w http.ResponseWriter, r *http.Request) (data []byte, a answer, ok bool) {
 	tooLarge := answer{status: http.StatusRequestEntityTooLarge,
 		err: fmt.Errorf("body larger than the receiver's limit of %d bytes (mosaic collect --max-body)", s.opts.MaxBody)}
@@ -351,8 +351,8 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) (data []byte, 
 	return data, answer{}, true
 }
 
-// handleHealth answers 200 while the receiver runs and its database
-// answers a ping, 503 otherwise. It needs no token.
+// handleHealth responds 200 while the receiver runs and its database
+// responds to a ping, and 503 otherwise. It needs no token.
 func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) answer {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")

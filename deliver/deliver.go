@@ -45,9 +45,9 @@ const (
 
 // Errors that Post wraps, for callers that branch on the reason.
 var (
-	// ErrConflict means the receiver holds a different result for the run,
+	// ErrConflict means the receiver already stores a different result for the run,
 	// stored as done, and kept it (HTTP 409).
-	ErrConflict = errors.New("receiver holds a different result for this run")
+	ErrConflict = errors.New("receiver already stores a different result for this run")
 	// ErrRejected means the receiver rejected the request, with a 4xx status
 	// other than 408, 409 and 429; retrying the same request cannot help.
 	ErrRejected = errors.New("receiver rejected the result")
@@ -80,7 +80,7 @@ type Options struct {
 	HTTPClient *http.Client
 	// Logger receives each retry at info level, each failed request at
 	// warning level and each request at debug level, with the token
-	// redacted; nil logs nothing.
+	// redacted. Nil logs nothing.
 	Logger *slog.Logger
 }
 
@@ -91,7 +91,7 @@ type Client struct {
 	http     *http.Client
 }
 
-// Receipt is the receiver's answer to a delivered result.
+// Receipt is the receiver's response to a delivered result.
 type Receipt struct {
 	// RunID is the run the receiver stored or found.
 	RunID string `json:"run_id"`
@@ -279,7 +279,7 @@ func countAttempts(n int) string {
 	return fmt.Sprintf("%d attempts", n)
 }
 
-// receiverMessage returns the "error" field of a receiver's JSON answer, or
+// receiverMessage returns the "error" field of a receiver's JSON response, or
 // the start of the body when it is not one.
 func receiverMessage(body []byte) string {
 	var answer struct {

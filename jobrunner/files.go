@@ -108,8 +108,8 @@ func (r *runner) loadCheckpoint() (*training.Checkpoint, error) {
 		return nil, fmt.Errorf("read checkpoint %s: %w", path, err)
 	}
 	// A checkpoint past this run's epochs comes from `mosaic rerun`, which
-	// continued the run for another study database: resuming from it would
-	// store more epochs than the spec asks for.
+	// continued the run for another study database. Resuming from it would
+	// store more epochs than the spec sets.
 	if epochs := r.spec.Pipeline.Process.Epochs; cp.Epoch > epochs {
 		r.log.Warn("checkpoint has more epochs than the run, starting at epoch 1",
 			"path", path, "checkpoint_epochs", cp.Epoch, "epochs", epochs)
@@ -218,8 +218,8 @@ func formatCell(xs []float64, i int) string {
 func writeAtomic(path string, write func(io.Writer) error) error {
 	// A unique name, so two writers of one file (two jobs of the same run
 	// after a double submission) never write into each other's temporary
-	// file; the last rename wins with a whole file. The name starts with a
-	// dot and ends in .tmp, which collect skips.
+	// file, and the last rename wins with a whole file. The name starts with
+	// a dot and ends in .tmp, which collect skips.
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
 		return fmt.Errorf("create temporary file: %w", err)

@@ -308,7 +308,7 @@ func TestRunResumeMatchesUninterrupted(t *testing.T) {
 		t.Fatalf("resumed run: status %s, %d epochs, error %q", resumed.Status, resumed.Epochs, resumed.Error)
 	}
 	// A restart from scratch would train epochs 1 to 6 and measure new epoch
-	// times; a resumed run trains 4 to 6 and keeps the first three times.
+	// times. A resumed run trains 4 to 6 and keeps the first three times.
 	if !slices.Equal(trained, []int{4, 5, 6}) {
 		t.Errorf("resumed run trained epochs %v, want [4 5 6]", trained)
 	}

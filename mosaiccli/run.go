@@ -56,8 +56,8 @@ func runAction(c *cli.Context) error {
 	}
 	opts.Plan = plan
 	if plan.Config.Monitor.NeedGPU && !c.Bool("quiet") {
-		// Say it before the runs start, so nobody reads the stored GPU
-		// assignment as GPU training.
+		// Say it before the runs start, so that the stored GPU assignment
+		// is not taken for GPU training.
 		fmt.Fprintln(c.App.ErrWriter, "note: each run is given one device of gpu_available and records it, "+
 			"but MOSAIC's engine trains on the CPU; the results say device cpu")
 	}
@@ -82,8 +82,8 @@ func runAction(c *cli.Context) error {
 }
 
 // exitRunsFailed is the exit status of a study that ran to its end but in
-// which some runs failed or timed out: they are stored, and scripts can tell
-// this case from a study that could not run at all (status 1).
+// which some runs failed or timed out. Those runs are stored, and scripts
+// can tell this case from a study that could not run at all (status 1).
 const exitRunsFailed = 3
 
 // failedRunsExit returns a cli exit error when runs failed or timed out in

@@ -15,8 +15,8 @@
 //
 // Exit status:
 //
-//	0   the run finished, done or diverged; the result says which
-//	1   the run failed; the result holds the error
+//	0   the run finished, done or diverged, as the result records
+//	1   the run failed, and the result contains the error
 //	2   usage or spec error; no result is written
 //	85  a signal (SIGTERM, SIGUSR1, SIGUSR2, SIGINT) stopped the run after
 //	    its last checkpoint; no result is written, and the next start resumes

@@ -144,7 +144,7 @@ func (j *job) fromSpec(path, study, out, runDir string) error {
 
 func (j *job) fromList(list, study string, offset, index int, getenv func(string) string) error {
 	if study == "" {
-		return errors.New("--list needs --study, the folder that holds pipelines/ and results/")
+		return errors.New("--list needs --study, the folder that contains pipelines/ and results/")
 	}
 	if index < 0 {
 		task := getenv("SLURM_ARRAY_TASK_ID")
@@ -170,14 +170,14 @@ func (j *job) fromList(list, study string, offset, index int, getenv func(string
 		return err
 	}
 	if spec.RunID != runID {
-		return fmt.Errorf("run spec %s holds run %s, expected %s", p.Spec(runID), spec.RunID, runID)
+		return fmt.Errorf("run spec %s contains run %s, expected %s", p.Spec(runID), spec.RunID, runID)
 	}
 	j.spec, j.out, j.runDir = spec, p.Results(), p.RunDir(runID)
 	return nil
 }
 
 // localDataFiles maps each data stage's "path" parameter to the file of the
-// same name in the working folder when the configured file is missing:
+// same name in the working folder when the configured file is missing.
 // HTCondor transfers the data files (see submit/condor.DataFiles) into the
 // job's scratch folder, where the submit machine's paths do not exist. The
 // spec keeps the configured path, so the run's data seed and recorded
@@ -208,7 +208,8 @@ func localDataFiles(spec pipeline.Spec) map[string]string {
 	return local
 }
 
-// requeueSlurm asks Slurm to requeue this array task, within 30 seconds.
+// requeueSlurm requeues this array task with scontrol, which must return
+// within 30 seconds.
 func requeueSlurm(getenv func(string) string) error {
 	id := slurmTaskJob(getenv)
 	if id == "" {

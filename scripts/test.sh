@@ -2,7 +2,7 @@
 # Runs the whole test suite. Where it can (root with apt, or Slurm already
 # installed), it first starts a one-node Slurm cluster on 127.0.0.1 so the
 # cluster integration tests run against a real scheduler; elsewhere those
-# tests are skipped and say why.
+# tests are skipped with a message.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="/usr/local/go/bin:$PATH"
@@ -13,7 +13,7 @@ go mod download
 if [ "${MOSAIC_SKIP_SLURM:-0}" != 1 ] && { [ "$(id -u)" = 0 ] || command -v slurmctld >/dev/null; }; then
 	# Eight advertised CPUs let arrays run wider than the two cores, and a
 	# small MaxArraySize makes the chunking test split a study into arrays.
-	# A cluster that already answers was started by someone else (or by an
+	# A cluster that already responds was started by someone else (or by an
 	# earlier run of this script): use it and leave it running.
 	was_running=0
 	if command -v sinfo >/dev/null && sinfo >/dev/null 2>&1; then

@@ -12,7 +12,7 @@ import (
 	"github.com/mosaic-go/mosaic/engine"
 )
 
-// Kind tells whether a component prepares data or builds part of a model.
+// Kind is the role of a component: preparing data or building part of a model.
 type Kind string
 
 // The two kinds of component.
@@ -76,7 +76,7 @@ func (d *Dataset) Features() int {
 	return n
 }
 
-// Data is what flows between data stages: the train and test sets, and the
+// Data is the output of a data stage: the train and test sets, and the
 // minibatch size training will use.
 type Data struct {
 	Train     *Dataset
@@ -84,7 +84,7 @@ type Data struct {
 	BatchSize int
 }
 
-// Env is what a stage may need from the run that executes it.
+// Env is the context of the run that executes a stage.
 type Env struct {
 	// BaseDir is the folder relative paths in parameters resolve against:
 	// the folder of the config file.
@@ -102,7 +102,8 @@ type DataStage interface {
 	Apply(ctx context.Context, env Env, in *Data, info Info) (*Data, Info, error)
 }
 
-// BuildContext is what a model stage receives to append its layers.
+// BuildContext is the input of a model stage: the network so far and what
+// the stage needs to extend it.
 type BuildContext struct {
 	// Net is the network built so far; Net.OutShape() is the shape the next
 	// layer receives.
@@ -161,8 +162,8 @@ type Component struct {
 	Doc    string
 	Params []Param
 	// Label, when set, returns the short label of a stage with these
-	// parameters, such as "csv(iris)"; otherwise the pipeline package builds
-	// "class(v1,v2)" from the parameters that vary in the config.
+	// parameters, such as "csv(iris)". Without it, the pipeline package
+	// builds "class(v1,v2)" from the parameters that vary in the config.
 	Label func(p Params) string
 	// LabelParams names the parameters Label already shows, such as "path"
 	// for csv(iris). The pipeline package appends the values of the other
@@ -185,5 +186,5 @@ func (c *Component) Param(name string) (Param, bool) {
 	return Param{}, false
 }
 
-// ErrUnknownClass is returned by Lookup for a class nobody registered.
+// ErrUnknownClass is returned by Lookup for a class that is not registered.
 var ErrUnknownClass = fmt.Errorf("unknown class")

@@ -81,7 +81,7 @@ type Description struct {
 	Count  int
 }
 
-// Backend is what a scheduler supplies to Submit.
+// Backend is the scheduler-specific part of a submission.
 type Backend interface {
 	// Name is the scheduler's name, as recorded in jobs.json: "slurm" or
 	// "condor".

@@ -52,7 +52,7 @@ type Options struct {
 	Run Runner
 }
 
-// Report is what Submit did.
+// Report is the outcome of a Submit call.
 type Report struct {
 	// Runs is the number of runs in the study. Finished of them were
 	// skipped because the database holds them as done or diverged, and

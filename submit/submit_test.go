@@ -19,7 +19,7 @@ import (
 	"github.com/mosaic-go/mosaic/submit/submittest"
 )
 
-// fakeSlurm answers scontrol with MaxArraySize 2, sbatch with job ids from
+// fakeSlurm returns, for scontrol, with MaxArraySize 2, sbatch with job ids from
 // 100 up, and squeue with the lines in queue.
 type fakeSlurm struct {
 	next  int
@@ -322,7 +322,7 @@ func TestSubmitResourcesFromMonitor(t *testing.T) {
 	}
 }
 
-// TestStatusAfterSlurmForgotJobs runs status once Slurm no longer knows the
+// TestStatusAfterSlurmForgotJobs runs status once Slurm no longer keeps the
 // study's jobs: squeue exits 1 with "Invalid job id specified", which must
 // mean "nothing queued", not a failure.
 func TestStatusAfterSlurmForgotJobs(t *testing.T) {

@@ -4,7 +4,7 @@
 #
 # Idempotent: installs Debian packages if missing, starts munged, writes the config,
 # starts slurmctld + slurmd (and optionally MariaDB + slurmdbd for sacct), then waits
-# until the node answers as idle. Running it again while everything is up is a no-op;
+# until the node reports idle. Running it again while everything is up is a no-op;
 # if the generated config changed, only the daemons this script started are restarted.
 #
 # Every daemon this script starts gets a pid file under $SLURM_LAB_DIR/run; stop-slurm.sh
@@ -351,7 +351,7 @@ if [ "$ACCOUNTING" = slurmdbd ]; then
 			--innodb-buffer-pool-size=256M --innodb-lock-wait-timeout=900 \
 			</dev/null >/dev/null 2>&1 &
 		echo $! > "$RUN/mariadbd.pid"
-		wait_for "$TIMEOUT" mariadb mysql_ok || die "MariaDB did not answer on $MYSQL_SOCK (see $MYSQL_DIR/error.log)"
+		wait_for "$TIMEOUT" mariadb mysql_ok || die "MariaDB did not respond on $MYSQL_SOCK (see $MYSQL_DIR/error.log)"
 		[ -s "$MYSQL_DIR/mariadbd.pid" ] && cp "$MYSQL_DIR/mariadbd.pid" "$RUN/mariadbd.pid"
 		log "mariadbd started (pid $(cat "$RUN/mariadbd.pid"))"
 	elif pid=$(our_pid mariadbd); then
@@ -366,7 +366,7 @@ if [ "$ACCOUNTING" = slurmdbd ]; then
 		GRANT ALL ON slurm_acct_db.* TO 'slurm'@'localhost';" || die "could not create the slurm database user"
 	conf_changed slurmdbd.conf && stop_ours slurmdbd
 	start_daemon slurmdbd 6819 slurmdbd
-	wait_for "$TIMEOUT" slurmdbd sacctmgr -n list cluster || die "slurmdbd does not answer sacctmgr"
+	wait_for "$TIMEOUT" slurmdbd sacctmgr -n list cluster || die "slurmdbd does not respond to sacctmgr"
 	if ! sacctmgr -n -P list cluster format=cluster | grep -qx lab; then
 		sacctmgr -i add cluster lab >/dev/null || die "sacctmgr add cluster lab failed"
 		conf_changed slurm.conf || changed+=(slurm.conf)   # slurmctld must re-register
@@ -390,7 +390,7 @@ while :; do
 			resumed=1
 		fi ;;
 	esac
-	[ $SECONDS -lt $end ] || die "node $NODE not ready after ${TIMEOUT}s (state '${st:-no answer from slurmctld}', reason '$(sinfo -h -n "$NODE" -o %E 2>/dev/null)')"
+	[ $SECONDS -lt $end ] || die "node $NODE not ready after ${TIMEOUT}s (state '${st:-no response from slurmctld}', reason '$(sinfo -h -n "$NODE" -o %E 2>/dev/null)')"
 	sleep 0.3
 done
 log "cluster up: node $NODE is $st, CPUs=$CPUS RealMemory=${MEM_MB}M gpus=$FAKE_GPUS accounting=$ACCOUNTING ($(elapsed))"

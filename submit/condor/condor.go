@@ -23,8 +23,8 @@ import (
 // with an error, when the user sets no count.
 const DefaultMaxRetries = 3
 
-// CheckpointExitCode is the exit code with which mosaic-job tells HTCondor
-// that it saved a checkpoint and must be restarted.
+// CheckpointExitCode is the exit code by which mosaic-job signals to
+// HTCondor that it saved a checkpoint and must be restarted.
 const CheckpointExitCode = 85
 
 // UndeliveredExitCode is the exit code of mosaic-job when its result file
@@ -163,7 +163,7 @@ func checkDelivery(b *submit.Batch, dataFiles []string) error {
 // stage names its input.
 //
 // NOTE: a stage that reads a file through a parameter of another name is
-// not seen here, so its file is not transferred; such studies need a shared
+// not seen here, so its file is not transferred. Such studies need a shared
 // file system and an absolute path.
 func DataFiles(specs []pipeline.Spec) ([]string, error) {
 	seen := map[string]bool{}
